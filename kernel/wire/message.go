@@ -1,0 +1,203 @@
+package wire
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/user"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// ProtocolVersion is the Jupyter messaging protocol version gopherlab speaks.
+const ProtocolVersion = "5.3"
+
+// Delimiter separates routing identities from the signed message parts.
+const Delimiter = "<IDS|MSG>"
+
+// Header is a message header (and, in a reply, its parent_header).
+type Header struct {
+	MsgID    string `json:"msg_id"`
+	Session  string `json:"session"`
+	Username string `json:"username"`
+	Date     string `json:"date"` // ISO 8601 with timezone
+	MsgType  string `json:"msg_type"`
+	Version  string `json:"version"`
+}
+
+// IsZero reports whether h is the empty header ({} on the wire).
+func (h Header) IsZero() bool { return h == Header{} }
+
+// Message is one Jupyter message.
+type Message struct {
+	// Identities are the routing frames before the delimiter: ZMQ peer
+	// identities on ROUTER sockets, the topic on iopub.
+	Identities   [][]byte
+	Header       Header
+	ParentHeader Header
+	Metadata     map[string]any
+	// Content is the JSON object of the message body.
+	Content json.RawMessage
+	// Buffers are extra binary frames after the content.
+	Buffers [][]byte
+}
+
+// Type returns the msg_type.
+func (m *Message) Type() string { return m.Header.MsgType }
+
+// Decode unmarshals the content into v.
+func (m *Message) Decode(v any) error {
+	if err := json.Unmarshal(m.Content, v); err != nil {
+		return fmt.Errorf("%s content: %w", m.Header.MsgType, err)
+	}
+	return nil
+}
+
+var hostUser = func() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	if u := os.Getenv("USER"); u != "" {
+		return u
+	}
+	return "gopherlab"
+}()
+
+// NewHeader returns a fresh header of type msgType for session.
+func NewHeader(msgType, session string) Header {
+	return Header{
+		MsgID:    uuid.NewString(),
+		Session:  session,
+		Username: hostUser,
+		Date:     time.Now().UTC().Format("2006-01-02T15:04:05.000000Z07:00"),
+		MsgType:  msgType,
+		Version:  ProtocolVersion,
+	}
+}
+
+// NewMessage builds a message of type msgType in session with content
+// (marshaled to JSON; nil becomes {}). When parent is non-nil, its header
+// becomes the parent_header and its identities the routing identities, so
+// the message goes back to the peer that sent parent.
+func NewMessage(msgType, session string, parent *Message, content any) (*Message, error) {
+	m := &Message{Header: NewHeader(msgType, session), Metadata: map[string]any{}}
+	if parent != nil {
+		m.ParentHeader = parent.Header
+		m.Identities = parent.Identities
+	}
+	if content == nil {
+		m.Content = json.RawMessage("{}")
+	} else {
+		b, err := json.Marshal(content)
+		if err != nil {
+			return nil, fmt.Errorf("%s content: %w", msgType, err)
+		}
+		m.Content = b
+	}
+	return m, nil
+}
+
+// Errors returned by Decode. Every frame sequence that is not a valid,
+// correctly signed, fresh message yields one of these (wrapped), never a
+// panic.
+var (
+	ErrNoDelimiter      = errors.New("no <IDS|MSG> delimiter")
+	ErrTooFewFrames     = errors.New("too few frames after the delimiter")
+	ErrMissingSignature = errors.New("missing signature")
+	ErrBadSignature     = errors.New("bad signature")
+	ErrReplayed         = errors.New("replayed message (signature seen before)")
+	ErrBadJSON          = errors.New("invalid JSON")
+)
+
+// Encode turns m into frames: identities, delimiter, signature, header,
+// parent_header, metadata, content, buffers. s may be nil (no signing).
+func Encode(m *Message, s *Signer) ([][]byte, error) {
+	header, err := json.Marshal(m.Header)
+	if err != nil {
+		return nil, err
+	}
+	parent := []byte("{}")
+	if !m.ParentHeader.IsZero() {
+		if parent, err = json.Marshal(m.ParentHeader); err != nil {
+			return nil, err
+		}
+	}
+	meta := []byte("{}")
+	if len(m.Metadata) > 0 {
+		if meta, err = json.Marshal(m.Metadata); err != nil {
+			return nil, fmt.Errorf("metadata: %w", err)
+		}
+	}
+	content := []byte(m.Content)
+	if len(content) == 0 {
+		content = []byte("{}")
+	}
+	frames := make([][]byte, 0, len(m.Identities)+6+len(m.Buffers))
+	frames = append(frames, m.Identities...)
+	frames = append(frames, []byte(Delimiter), s.Sign(header, parent, meta, content), header, parent, meta, content)
+	frames = append(frames, m.Buffers...)
+	return frames, nil
+}
+
+// Decode parses frames received on a socket. It verifies the signature when
+// s has a key and rejects replays. The identities of the result are the
+// frames before the delimiter.
+func Decode(frames [][]byte, s *Signer) (*Message, error) {
+	d := -1
+	for i, f := range frames {
+		if bytes.Equal(f, []byte(Delimiter)) {
+			d = i
+			break
+		}
+	}
+	if d < 0 {
+		return nil, ErrNoDelimiter
+	}
+	rest := frames[d+1:]
+	if len(rest) < 5 {
+		return nil, fmt.Errorf("%w: got %d, need 5 (signature, header, parent_header, metadata, content)", ErrTooFewFrames, len(rest))
+	}
+	if err := s.Verify(rest[0], rest[1], rest[2], rest[3], rest[4]); err != nil {
+		return nil, err
+	}
+	m := &Message{Identities: frames[:d]}
+	if err := unmarshalObject(rest[1], &m.Header); err != nil {
+		return nil, fmt.Errorf("header: %w", err)
+	}
+	if m.Header.MsgType == "" {
+		return nil, errors.New("header: missing msg_type")
+	}
+	if err := unmarshalObject(rest[2], &m.ParentHeader); err != nil {
+		return nil, fmt.Errorf("parent_header: %w", err)
+	}
+	if err := unmarshalObject(rest[3], &m.Metadata); err != nil {
+		return nil, fmt.Errorf("metadata: %w", err)
+	}
+	var probe map[string]json.RawMessage
+	if err := unmarshalObject(rest[4], &probe); err != nil {
+		return nil, fmt.Errorf("content: %w", err)
+	}
+	m.Content = json.RawMessage(rest[4])
+	if len(rest) > 5 {
+		m.Buffers = rest[5:]
+	}
+	if err := s.checkReplay(rest[0]); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// unmarshalObject decodes a JSON object; anything else is ErrBadJSON.
+func unmarshalObject(b []byte, v any) error {
+	t := bytes.TrimSpace(b)
+	if len(t) == 0 || t[0] != '{' {
+		return fmt.Errorf("%w: not a JSON object", ErrBadJSON)
+	}
+	if err := json.Unmarshal(t, v); err != nil {
+		return fmt.Errorf("%w: %v", ErrBadJSON, err)
+	}
+	return nil
+}

@@ -1,0 +1,88 @@
+package wire
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/go-zeromq/zmq4"
+)
+
+// Socket sends and receives Jupyter messages on one ZMQ socket, signing and
+// verifying them. Send is safe for concurrent use; Recv must be called from
+// one goroutine at a time.
+type Socket struct {
+	zs     zmq4.Socket
+	signer *Signer
+	mu     sync.Mutex
+}
+
+// NewSocket wraps a ZMQ socket with a signer.
+func NewSocket(zs zmq4.Socket, s *Signer) *Socket { return &Socket{zs: zs, signer: s} }
+
+// ZMQ returns the underlying ZMQ socket.
+func (s *Socket) ZMQ() zmq4.Socket { return s.zs }
+
+// Send encodes, signs and sends m as one multipart message.
+func (s *Socket) Send(m *Message) error {
+	frames, err := Encode(m, s.signer)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.zs.SendMulti(zmq4.NewMsgFrom(frames...))
+}
+
+// SendFrames sends raw frames unchanged (used to test how peers handle
+// malformed input).
+func (s *Socket) SendFrames(frames ...[]byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.zs.SendMulti(zmq4.NewMsgFrom(frames...))
+}
+
+// DecodeError is returned by Recv when frames arrived but were not a valid
+// message; the socket is still usable.
+type DecodeError struct {
+	Frames int   // how many frames arrived
+	Err    error // what was wrong (wraps ErrBadSignature, ErrReplayed, ...)
+}
+
+func (e *DecodeError) Error() string {
+	return fmt.Sprintf("dropped message of %d frames: %v", e.Frames, e.Err)
+}
+
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// Recv receives the next message. A malformed, badly signed or replayed
+// message yields a *DecodeError; any other error means the socket is closed.
+func (s *Socket) Recv() (*Message, error) {
+	zm, err := s.zs.Recv()
+	if err != nil {
+		return nil, err
+	}
+	m, err := Decode(zm.Frames, s.signer)
+	if err != nil {
+		return nil, &DecodeError{Frames: len(zm.Frames), Err: err}
+	}
+	return m, nil
+}
+
+// RecvFrames receives the next raw multipart message.
+func (s *Socket) RecvFrames() ([][]byte, error) {
+	zm, err := s.zs.Recv()
+	if err != nil {
+		return nil, err
+	}
+	return zm.Frames, nil
+}
+
+// IsDecodeError reports whether err is a recoverable *DecodeError.
+func IsDecodeError(err error) bool {
+	var d *DecodeError
+	return errors.As(err, &d)
+}
+
+// Close closes the ZMQ socket.
+func (s *Socket) Close() error { return s.zs.Close() }
