@@ -15,7 +15,7 @@ func TestParseConnectionInfo(t *testing.T) {
 	valid := `{"transport":"tcp","ip":"127.0.0.1","shell_port":1,"iopub_port":2,"stdin_port":3,"control_port":4,"hb_port":5,"key":"k","signature_scheme":"hmac-sha256"}`
 	tests := []struct {
 		name, json, wantErr string
-		endpoint             string
+		endpoint            string
 	}{
 		{"tcp", valid, "", "tcp://127.0.0.1:1"},
 		{"ipc", strings.Replace(strings.Replace(valid, `"tcp"`, `"ipc"`, 1), "127.0.0.1", "/tmp/kernel-x", 1), "", "ipc:///tmp/kernel-x-1"},
