@@ -41,9 +41,21 @@ var (
 	publisher Publisher = defaultPublisher()
 )
 
-func defaultPublisher() Publisher {
+func defaultPublisher() Publisher { return stdoutPublisher{} }
+
+// stdoutPublisher is the default publisher: a TextPublisher on whatever
+// os.Stdout is at the time of each call (tests and examples swap it).
+type stdoutPublisher struct{}
+
+func (stdoutPublisher) text() TextPublisher {
 	return TextPublisher{W: os.Stdout, Terminal: isTerminal(os.Stdout)}
 }
+
+func (s stdoutPublisher) PublishDisplay(b MIMEBundle, displayID string, update bool) {
+	s.text().PublishDisplay(b, displayID, update)
+}
+func (s stdoutPublisher) ClearOutput(wait bool)          { s.text().ClearOutput(wait) }
+func (s stdoutPublisher) Status(line string, final bool) { s.text().Status(line, final) }
 
 // isTerminal reports whether f is a character device.
 func isTerminal(f *os.File) bool {
@@ -52,7 +64,8 @@ func isTerminal(f *os.File) bool {
 }
 
 // SetPublisher installs p as the destination of every display call and
-// returns the previous publisher. A nil p restores the default text publisher.
+// returns the previous publisher. A nil p restores the default publisher, a
+// TextPublisher on os.Stdout (with Terminal set when stdout is a terminal).
 func SetPublisher(p Publisher) Publisher {
 	if p == nil {
 		p = defaultPublisher()
