@@ -179,4 +179,3 @@ func needTool(t *testing.T, format string, args ...any) {
 	}
 	t.Skip(msg + " (set CI=1 to make this a failure)")
 }
-
