@@ -394,6 +394,7 @@ func TestInstallIdempotentUninstall(t *testing.T) {
 	if target, err := os.Readlink(filepath.Join(cfg.libDir(), ortDevLinkName)); err != nil || target != ORTLibName {
 		t.Errorf("link %s -> %q, %v", ortDevLinkName, target, err)
 	}
+	checkORTLoads(t, lib)
 	// The binary finds the library relative to itself.
 	if c := ortCandidates(envFunc(nil), func() (string, error) { return cfg.binPath(), nil }); c[0] != lib {
 		t.Errorf("lookup from the installed binary tries %s first, want %s", c[0], lib)
@@ -479,5 +480,29 @@ print(json.dumps({"argv": s.argv, "display_name": s.display_name, "language": s.
 	}
 	if raw["dir"] != cfg.specDir() {
 		t.Errorf("jupyter_client resource dir = %v, want %s", raw["dir"], cfg.specDir())
+	}
+}
+
+// checkORTLoads loads the installed library with the system's dynamic loader
+// (through python's ctypes) and asks ONNX Runtime for its version.
+func checkORTLoads(t *testing.T, lib string) {
+	t.Helper()
+	python := defaultPython()
+	if _, err := exec.LookPath(python); err != nil {
+		t.Logf("no python to dlopen %s: %v", lib, err)
+		return
+	}
+	out, err := exec.Command(python, "-c", `
+import ctypes, sys
+lib = ctypes.CDLL(sys.argv[1])
+lib.OrtGetApiBase.restype = ctypes.POINTER(ctypes.c_void_p * 2)
+base = lib.OrtGetApiBase().contents
+print(ctypes.CFUNCTYPE(ctypes.c_char_p)(base[1])().decode())
+`, lib).CombinedOutput()
+	if err != nil {
+		t.Fatalf("loading %s: %v\n%s", lib, err, out)
+	}
+	if got := strings.TrimSpace(string(out)); got != ortVersion {
+		t.Errorf("ONNX Runtime reports version %q, want %s", got, ortVersion)
 	}
 }

@@ -51,6 +51,7 @@ type config struct {
 	notebooksDir string // default <src>/notebooks
 	outDir       string // default <src>/out/notebooks
 	allowErrors  bool
+	nbconvert    bool // with runNotebooks, also execute them with jupyter nbconvert
 	stdout       io.Writer
 	stderr       io.Writer
 }
@@ -75,6 +76,7 @@ func main() {
 	flag.BoolVar(&cfg.runNotebooks, "run-notebooks", false, "after installing, execute the tutorial notebooks with `gopherlab run` and write executed copies")
 	flag.StringVar(&cfg.notebooksDir, "notebooks", "", "notebooks `DIR` for --run-notebooks (default <src>/notebooks)")
 	flag.StringVar(&cfg.outDir, "o", "", "output `DIR` for --run-notebooks (default <src>/out/notebooks)")
+	flag.BoolVar(&cfg.nbconvert, "nbconvert", false, "with --run-notebooks, also execute the notebooks with `jupyter nbconvert --execute` into <o>/nbconvert")
 	flag.BoolVar(&cfg.allowErrors, "allow-errors", false, "with --run-notebooks, keep going when a cell fails")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./installer [flags]\n\nBuilds gopherlab and installs it as the Jupyter kernel \"Go (gopherlab)\".\n\n")
