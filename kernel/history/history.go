@@ -60,7 +60,13 @@ type Store struct {
 	f       *os.File
 	session int
 	line    int
+	mem     []Entry // inputs of a store without a file (NewMemory)
+	memOnly bool
 }
+
+// NewMemory returns a store that keeps one session in memory only, for
+// kernels that cannot write a history file.
+func NewMemory() *Store { return &Store{session: 1, memOnly: true} }
 
 // Open opens (creating if needed) the history file at path and starts a new
 // session numbered one past the highest in the file.
@@ -94,7 +100,7 @@ func Open(path string) (*Store, error) {
 
 func now() string { return time.Now().UTC().Format(time.RFC3339Nano) }
 
-// Path returns the file's path.
+// Path returns the file's path ("" for a memory store).
 func (s *Store) Path() string { return s.path }
 
 // Session returns the current session number (1 for the first ever).
@@ -105,6 +111,10 @@ func (s *Store) Session() int { return s.session }
 func (s *Store) Add(line int, source string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.memOnly {
+		s.mem = append(s.mem, Entry{Session: s.session, Line: line, Source: source, Time: now()})
+		return nil
+	}
 	if s.f == nil {
 		return errors.New("history: store is closed")
 	}
@@ -167,6 +177,11 @@ func scan(path string, fn func(record)) error {
 
 // entries returns every stored input in file order.
 func (s *Store) entries() ([]Entry, error) {
+	if s.memOnly {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return append([]Entry(nil), s.mem...), nil
+	}
 	var out []Entry
 	err := scan(s.path, func(r record) {
 		if r.Start == "" && r.Line > 0 {

@@ -156,3 +156,16 @@ func TestDefaultPath(t *testing.T) {
 		t.Fatalf("path %q", p)
 	}
 }
+
+func TestMemoryStore(t *testing.T) {
+	s := NewMemory()
+	s.Add(1, "a")
+	s.Add(2, "b")
+	got, err := s.Tail(1, false)
+	if err != nil || !reflect.DeepEqual(sources(got), []string{"b"}) || s.Session() != 1 {
+		t.Fatalf("got %q %v session %d", sources(got), err, s.Session())
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,8 @@
+package server
+
+import "os"
+
+var (
+	osMkdirTemp = os.MkdirTemp
+	osRemoveAll = os.RemoveAll
+)
