@@ -84,6 +84,11 @@ func prepare() {
 		os.Setenv(k, v)
 	}
 	setup.dataDir = os.Getenv("JUPYTER_DATA_DIR")
+	if bin := os.Getenv("GOPHERLAB_TEST_BIN"); bin != "" {
+		// Test an already built binary (for example the one CI installed).
+		setup.bin, setup.err = bin, writeKernelspec(root, bin, setup.dataDir)
+		return
+	}
 	if m, _ := filepath.Glob(filepath.Join(root, "kernel", "*.go")); len(m) == 0 {
 		setup.skip = "the gopherlab binary (./kernel package main) is not written yet"
 		return
@@ -100,6 +105,36 @@ func prepare() {
 		return
 	}
 	setup.bin = filepath.Join(home, "bin", "gopherlab")
+}
+
+// writeKernelspec installs the repository's kernel.json template with bin
+// as argv[0], as the installer does, for GOPHERLAB_TEST_BIN runs.
+func writeKernelspec(root, bin, dataDir string) error {
+	data, err := os.ReadFile(filepath.Join(root, "kernel.json"))
+	if err != nil {
+		return err
+	}
+	var spec map[string]any
+	if err := json.Unmarshal(data, &spec); err != nil {
+		return fmt.Errorf("kernel.json: %w", err)
+	}
+	argv, _ := spec["argv"].([]any)
+	if len(argv) == 0 {
+		return errors.New("kernel.json: empty argv")
+	}
+	if bin, err = filepath.Abs(bin); err != nil {
+		return err
+	}
+	argv[0] = bin
+	out, err := json.Marshal(spec)
+	if err != nil {
+		return err
+	}
+	dir := filepath.Join(dataDir, "kernels", "gopherlab")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "kernel.json"), out, 0o644)
 }
 
 func goCmd(dir string, args ...string) *exec.Cmd {
