@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -245,4 +246,26 @@ func ExampleHistogram() {
 	svg, err := h.SVG()
 	fmt.Println(strings.HasPrefix(svg, "<svg"), err)
 	// Output: true <nil>
+}
+
+// TestVegaLiteIsPlainJSON checks that specs hold only JSON values: what the
+// test sees is what the frontend receives.
+func TestVegaLiteIsPlainJSON(t *testing.T) {
+	for name, c := range testCharts() {
+		spec, err := c.VegaLite()
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := json.Marshal(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back map[string]any
+		if err := json.Unmarshal(raw, &back); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(spec, back) {
+			t.Errorf("%s: spec changes in a JSON round trip", name)
+		}
+	}
 }

@@ -1,23 +1,21 @@
 package display
 
-import (
-	"encoding/json"
-	"math"
-)
+import "math"
 
 // vegaLiteSchema is the $schema of the specs this package writes.
 const vegaLiteSchema = "https://vega.github.io/schema/vega-lite/v5.json"
 
 // VegaLite returns the chart as a Vega-Lite v5 specification with its data
-// inline, as plain JSON values (maps, slices, numbers, strings).
+// inline, made of plain JSON values only (map[string]any, []any, float64,
+// string, bool, nil), as a frontend receives it.
 func (c *Chart) VegaLite() (map[string]any, error) {
 	if err := c.Err(); err != nil {
 		return nil, err
 	}
 	spec := map[string]any{
 		"$schema":  vegaLiteSchema,
-		"width":    c.width,
-		"height":   c.height,
+		"width":    float64(c.width),
+		"height":   float64(c.height),
 		"autosize": map[string]any{"type": "fit", "contains": "padding"},
 	}
 	if c.title != "" {
@@ -31,7 +29,7 @@ func (c *Chart) VegaLite() (map[string]any, error) {
 	}
 	color := map[string]any{
 		"field": "series", "type": "nominal", "title": nil,
-		"scale": map[string]any{"range": seriesColors},
+		"scale": map[string]any{"range": strs(seriesColors)},
 		"sort":  nil,
 	}
 	multi := len(c.series) > 1
@@ -70,7 +68,7 @@ func (c *Chart) VegaLite() (map[string]any, error) {
 		}
 		spec["mark"] = map[string]any{"type": "bar", "tooltip": true}
 		enc := map[string]any{
-			"x": map[string]any{"field": "category", "type": "nominal", "title": axisTitle(c.x, nil), "sort": cats},
+			"x": map[string]any{"field": "category", "type": "nominal", "title": axisTitle(c.x, nil), "sort": strs(cats)},
 			"y": map[string]any{"field": "value", "type": "quantitative", "title": axisTitle(c.y, "value")},
 		}
 		if multi || c.series[0].name != "" {
@@ -109,8 +107,8 @@ func (c *Chart) VegaLite() (map[string]any, error) {
 		}
 		spec["mark"] = map[string]any{"type": "rect", "tooltip": true}
 		spec["encoding"] = map[string]any{
-			"x":     map[string]any{"field": "x", "type": "ordinal", "sort": c.xcats, "title": axisTitle(c.x, nil)},
-			"y":     map[string]any{"field": "y", "type": "ordinal", "sort": c.ycats, "title": axisTitle(c.y, nil)},
+			"x":     map[string]any{"field": "x", "type": "ordinal", "sort": strs(c.xcats), "title": axisTitle(c.x, nil)},
+			"y":     map[string]any{"field": "y", "type": "ordinal", "sort": strs(c.ycats), "title": axisTitle(c.y, nil)},
 			"color": map[string]any{"field": "value", "type": "quantitative", "title": axisTitle(c.z, "value"), "scale": map[string]any{"scheme": "viridis"}},
 		}
 	}
@@ -118,14 +116,16 @@ func (c *Chart) VegaLite() (map[string]any, error) {
 		rows = []any{}
 	}
 	spec["data"] = map[string]any{"values": rows}
-	// Normalize to plain JSON values, as the frontend receives them.
-	raw, err := json.Marshal(spec)
-	if err != nil {
-		return nil, err
+	return spec, nil
+}
+
+// strs converts labels to a JSON array value.
+func strs(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
 	}
-	var out map[string]any
-	err = json.Unmarshal(raw, &out)
-	return out, err
+	return out
 }
 
 // jsonNum returns v, or nil for NaN and ±Inf, which JSON cannot carry (a

@@ -447,6 +447,10 @@ func groupDigits(n int) string {
 	return b.String()
 }
 
+// pad is the inline cell padding: outside the notebook's own CSS (nbconvert
+// with another template, GitHub) cells would otherwise touch.
+const pad = "padding:0.2em 0.6em;"
+
 // HTML returns the table as an HTML fragment; every string from the data is
 // escaped.
 func (t *Table) HTML() string {
@@ -455,7 +459,7 @@ func (t *Table) HTML() string {
 	esc := html.EscapeString
 	b.WriteString(`<div class="gopherlab-table-wrap" style="overflow-x:auto">` + "\n")
 	b.WriteString(`<table class="gopherlab-table" style="border-collapse:collapse;font-variant-numeric:tabular-nums">` + "\n")
-	b.WriteString("<thead><tr><th></th>")
+	b.WriteString(`<thead><tr style="border-bottom:1px solid #bbb"><th></th>`)
 	for j, c := range l.cols {
 		align := "left"
 		if l.numeric[j] {
@@ -466,7 +470,7 @@ func (t *Table) HTML() string {
 			continue
 		}
 		col := t.src.cols[c]
-		fmt.Fprintf(&b, `<th style="text-align:%s">%s<br><span class="gopherlab-dtype" style="font-weight:normal;font-style:italic;color:#888">%s</span></th>`,
+		fmt.Fprintf(&b, `<th style="text-align:%s;`+pad+`">%s<br><span class="gopherlab-dtype" style="font-weight:normal;font-style:italic;color:#888">%s</span></th>`,
 			align, esc(truncate(oneLine(col.name), l.opts.MaxCellWidth)), esc(truncate(col.dtype, 30)))
 	}
 	b.WriteString("</tr></thead>\n<tbody>\n")
@@ -474,7 +478,7 @@ func (t *Table) HTML() string {
 		if r < 0 {
 			b.WriteString(`<tr class="gopherlab-ellipsis"><th>…</th>`)
 		} else {
-			fmt.Fprintf(&b, `<tr><th style="text-align:right">%d</th>`, r)
+			fmt.Fprintf(&b, `<tr><th style="text-align:right;`+pad+`">%d</th>`, r)
 		}
 		for j := range l.cols {
 			c := l.cells[i][j]
@@ -484,12 +488,12 @@ func (t *Table) HTML() string {
 			}
 			switch {
 			case c.null:
-				fmt.Fprintf(&b, `<td class="gopherlab-null" style="text-align:%s;color:#999;font-style:italic">null</td>`, align)
+				fmt.Fprintf(&b, `<td class="gopherlab-null" style="text-align:%s;`+pad+`color:#999;font-style:italic">null</td>`, align)
 			case c.s != c.full:
-				fmt.Fprintf(&b, `<td style="text-align:%s" title="%s">%s</td>`, align,
+				fmt.Fprintf(&b, `<td style="text-align:%s;`+pad+`" title="%s">%s</td>`, align,
 					esc(truncate(c.full, 1000)), esc(c.s))
 			default:
-				fmt.Fprintf(&b, `<td style="text-align:%s">%s</td>`, align, esc(c.s))
+				fmt.Fprintf(&b, `<td style="text-align:%s;`+pad+`">%s</td>`, align, esc(c.s))
 			}
 		}
 		b.WriteString("</tr>\n")
@@ -537,11 +541,11 @@ func (t *Table) String() string {
 	for _, line := range grid {
 		var parts []string
 		for j, s := range line {
-			pad := strings.Repeat(" ", width[j]-utf8.RuneCountInString(s))
+			fill := strings.Repeat(" ", width[j]-utf8.RuneCountInString(s))
 			if j == 0 || l.numeric[j-1] {
-				parts = append(parts, pad+s)
+				parts = append(parts, fill+s)
 			} else {
-				parts = append(parts, s+pad)
+				parts = append(parts, s+fill)
 			}
 		}
 		b.WriteString(strings.TrimRight(strings.Join(parts, "  "), " "))
