@@ -7,7 +7,12 @@ Debian's ipykernel, "python3") this measures, through jupyter_client:
                kernel_info_reply arrives; median and min over --starts runs
   round trip   execute_request of a trivial cell sent until both the
                execute_reply and the iopub status idle for it arrived;
-               p50, p99, mean over --runs runs after --warmup runs
+               p50, p99, mean over --runs runs after --warmup runs. Two
+               clients: "session" sends and receives with jupyter_client's
+               Session on plain pyzmq sockets polled together (little client
+               overhead); "blocking" uses BlockingKernelClient.execute,
+               get_shell_msg and get_iopub_msg (what nbclient-style tools
+               do, with asyncio overhead per call)
   idle RSS     resident memory of the kernel process right after start and
                after the round-trip runs (from /proc/PID/status)
 
@@ -19,11 +24,11 @@ pointing at a directory holding kernels/gopherlab:
 
 import argparse
 import json
-import queue
 import statistics
 import sys
 import time
 
+import zmq
 from jupyter_client.manager import KernelManager
 
 
@@ -91,6 +96,96 @@ def percentile(sorted_xs, p):
     return sorted_xs[lo] + (sorted_xs[hi] - sorted_xs[lo]) * (k - lo)
 
 
+class SessionClient:
+    """Shell and iopub sockets driven with jupyter_client's Session."""
+
+    def __init__(self, km):
+        info = km.get_connection_info()
+        self.session = km.session
+        self.ctx = zmq.Context()
+        url = "%s://%s:%%d" % (info["transport"], info["ip"])
+        self.shell = self.ctx.socket(zmq.DEALER)
+        self.shell.linger = 0
+        self.shell.connect(url % info["shell_port"])
+        self.iopub = self.ctx.socket(zmq.SUB)
+        self.iopub.linger = 0
+        self.iopub.setsockopt(zmq.SUBSCRIBE, b"")
+        self.iopub.connect(url % info["iopub_port"])
+        self.poller = zmq.Poller()
+        self.poller.register(self.shell, zmq.POLLIN)
+        self.poller.register(self.iopub, zmq.POLLIN)
+        # Until the subscription has reached the kernel, iopub loses messages:
+        # repeat kernel_info until its idle status arrives.
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                self.roundtrip("kernel_info_request", {}, timeout=0.5)
+                return
+            except TimeoutError:
+                continue
+        raise TimeoutError("iopub subscription never confirmed")
+
+    def roundtrip(self, msg_type, content, timeout=30):
+        msg = self.session.send(self.shell, msg_type, content)
+        mid = msg["header"]["msg_id"]
+        reply, idle = None, False
+        deadline = time.monotonic() + timeout
+        while reply is None or not idle:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(msg_type)
+            for sock, _ in self.poller.poll(left * 1000):
+                _, m = self.session.recv(sock, mode=zmq.NOBLOCK)
+                if m is None or m["parent_header"].get("msg_id") != mid:
+                    continue
+                if sock is self.shell:
+                    reply = m
+                elif m["header"]["msg_type"] == "status" and m["content"]["execution_state"] == "idle":
+                    idle = True
+        return reply
+
+    def close(self):
+        self.shell.close()
+        self.iopub.close()
+        self.ctx.term()
+
+
+def run_session(km, code, n):
+    sc = SessionClient(km)
+    out = []
+    try:
+        content = {"code": code, "silent": False, "store_history": True,
+                   "user_expressions": {}, "allow_stdin": False, "stop_on_error": True}
+        for _ in range(n):
+            t0 = time.perf_counter()
+            reply = sc.roundtrip("execute_request", content)
+            out.append(time.perf_counter() - t0)
+            if reply["content"]["status"] != "ok":
+                raise RuntimeError("%r failed: %s" % (code, reply["content"]))
+    finally:
+        sc.close()
+    return out
+
+
+def run_blocking(kc, code, n):
+    out = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        mid = kc.execute(code)
+        reply = wait_reply(kc.get_shell_msg, mid, 30)
+        wait_idle(kc, mid, 30)
+        out.append(time.perf_counter() - t0)
+        if reply["content"]["status"] != "ok":
+            raise RuntimeError("%r failed: %s" % (code, reply["content"]))
+    return out
+
+
+def stats(xs):
+    xs = sorted(xs)
+    return {"p50_ms": percentile(xs, 50) * 1e3, "p99_ms": percentile(xs, 99) * 1e3,
+            "mean_ms": statistics.mean(xs) * 1e3, "runs": len(xs)}
+
+
 def bench(name, code, runs, warmup, starts):
     starts_s = []
     for _ in range(starts):
@@ -102,30 +197,20 @@ def bench(name, code, runs, warmup, starts):
         pid = kernel_pid(km)
         time.sleep(1.0)
         rss_start = rss_kib(pid)
-        rts = []
-        for i in range(warmup + runs):
-            t0 = time.perf_counter()
-            mid = kc.execute(code)
-            reply = wait_reply(kc.get_shell_msg, mid, 30)
-            wait_idle(kc, mid, 30)
-            dt = time.perf_counter() - t0
-            if reply["content"]["status"] != "ok":
-                raise RuntimeError("%s: %r failed: %s" % (name, code, reply["content"]))
-            if i >= warmup:
-                rts.append(dt)
+        run_session(km, code, warmup)
+        session = stats(run_session(km, code, runs))
+        run_blocking(kc, code, warmup)
+        blocking = stats(run_blocking(kc, code, runs))
         time.sleep(1.0)
         rss_after = rss_kib(pid)
     finally:
         stop(km, kc)
-    rts.sort()
     return {
         "kernel": name,
         "cold_start_median_ms": statistics.median(starts_s) * 1e3,
         "cold_start_min_ms": min(starts_s) * 1e3,
-        "rt_p50_ms": percentile(rts, 50) * 1e3,
-        "rt_p99_ms": percentile(rts, 99) * 1e3,
-        "rt_mean_ms": statistics.mean(rts) * 1e3,
-        "runs": len(rts),
+        "session": session,
+        "blocking": blocking,
         "rss_idle_start_mib": rss_start / 1024.0,
         "rss_idle_after_mib": rss_after / 1024.0,
     }
@@ -144,13 +229,16 @@ def main():
     if args.json:
         print(json.dumps(rows))
         return 0
-    hdr = ("kernel", "cold start med", "cold start min", "rt p50", "rt p99", "rt mean", "RSS idle", "RSS after")
-    print("trivial cell %r, %d runs (after %d warm-up), %d cold starts" % (args.code, args.runs, args.warmup, args.starts))
-    print("%-12s %15s %15s %9s %9s %9s %10s %10s" % hdr)
+    print("trivial cell %r, %d runs per client (after %d warm-up), %d cold starts" % (
+        args.code, args.runs, args.warmup, args.starts))
+    print("%-10s %-9s %14s %14s %9s %9s %9s %10s %10s" % (
+        "kernel", "client", "cold start med", "cold start min", "rt p50", "rt p99", "rt mean", "RSS idle", "RSS after"))
     for r in rows:
-        print("%-12s %12.1f ms %12.1f ms %6.2f ms %6.2f ms %6.2f ms %6.1f MiB %6.1f MiB" % (
-            r["kernel"], r["cold_start_median_ms"], r["cold_start_min_ms"], r["rt_p50_ms"],
-            r["rt_p99_ms"], r["rt_mean_ms"], r["rss_idle_start_mib"], r["rss_idle_after_mib"]))
+        for client in ("session", "blocking"):
+            st = r[client]
+            print("%-10s %-9s %11.1f ms %11.1f ms %6.2f ms %6.2f ms %6.2f ms %6.1f MiB %6.1f MiB" % (
+                r["kernel"], client, r["cold_start_median_ms"], r["cold_start_min_ms"], st["p50_ms"],
+                st["p99_ms"], st["mean_ms"], r["rss_idle_start_mib"], r["rss_idle_after_mib"]))
     return 0
 
 
