@@ -1,0 +1,453 @@
+package convert
+
+import (
+	"fmt"
+	"unicode/utf8"
+	"unsafe"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/bitutil"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+	"github.com/gopherlab/gopherlab/stdlib/convert/example"
+)
+
+// colBuf accumulates one column of a batch in plain Go slices; toArray
+// wraps them as Arrow buffers without copying.
+type colBuf struct {
+	f32   []float32
+	f64   []float64
+	i64   []int64
+	i32   []int32
+	data  []byte  // bytes values, concatenated
+	voffs []int32 // bytes value offsets (len values+1)
+	offs  []int32 // list offsets (len rows+1)
+	nulls []int32 // rows that are null
+	rows  int
+}
+
+// nvals returns the number of values (elements) stored.
+func (c *colBuf) nvals(e elemType) int {
+	switch e {
+	case elemF32:
+		return len(c.f32)
+	case elemF64:
+		return len(c.f64)
+	case elemI64:
+		return len(c.i64)
+	case elemI32:
+		return len(c.i32)
+	}
+	return len(c.voffs) - 1
+}
+
+// truncVals cuts the values back to n.
+func (c *colBuf) truncVals(e elemType, n int) {
+	switch e {
+	case elemF32:
+		c.f32 = c.f32[:n]
+	case elemF64:
+		c.f64 = c.f64[:n]
+	case elemI64:
+		c.i64 = c.i64[:n]
+	case elemI32:
+		c.i32 = c.i32[:n]
+	default:
+		c.voffs = c.voffs[:n+1]
+		c.data = c.data[:c.voffs[n]]
+	}
+}
+
+func (c *colBuf) reset(mode colMode, e elemType) {
+	c.f32, c.f64, c.i64, c.i32 = c.f32[:0], c.f64[:0], c.i64[:0], c.i32[:0]
+	// Bytes data is referenced by Parquet statistics until a row group
+	// closes, so it is never reused.
+	c.data = nil
+	c.voffs = append(c.voffs[:0], 0)
+	c.offs = c.offs[:0]
+	if mode == modeList {
+		c.offs = append(c.offs, 0)
+	}
+	c.nulls = c.nulls[:0]
+	c.rows = 0
+}
+
+// appendZero appends a placeholder value under a null scalar.
+func (c *colBuf) appendZero(e elemType) {
+	switch e {
+	case elemF32:
+		c.f32 = append(c.f32, 0)
+	case elemF64:
+		c.f64 = append(c.f64, 0)
+	case elemI64:
+		c.i64 = append(c.i64, 0)
+	case elemI32:
+		c.i32 = append(c.i32, 0)
+	default:
+		c.voffs = append(c.voffs, int32(len(c.data)))
+	}
+}
+
+// batch is a run of records of one input file, raw and then decoded.
+type batch struct {
+	file     int   // input index
+	chunk    int   // output chunk
+	first    int64 // record index of the first record
+	raw      []byte
+	ends     []int   // end of each record in raw
+	offsets  []int64 // byte offset of each record in the input stream
+	cols     []colBuf
+	rows     int
+	skipped  int64
+	skipErrs []string
+	err      error
+	done     chan struct{}
+	last     bool // last batch of its chunk
+	resumed  string
+	eof      bool // last batch of the file
+}
+
+// decoder turns records into column buffers. One per worker.
+type decoder struct {
+	p       *plan
+	present []bool
+	raws    []example.RawFeature
+	offs    []int
+	tmpF    []float64
+	tmpI    []int64
+	tmpB    [][]byte
+	curName []byte
+}
+
+func newDecoder(p *plan) *decoder {
+	n := len(p.names)
+	return &decoder{p: p, present: make([]bool, n), raws: make([]example.RawFeature, n), offs: make([]int, n)}
+}
+
+// mismatch is a record that contradicts the plan.
+type mismatch struct {
+	feature  string
+	offset   int // byte offset inside the record
+	expected string
+	found    string
+	err      error
+}
+
+func (m *mismatch) Error() string {
+	if m.err != nil {
+		return m.err.Error()
+	}
+	return fmt.Sprintf("feature %q: expected %s, found %s", m.feature, m.expected, m.found)
+}
+
+func (m *mismatch) Unwrap() error { return m.err }
+
+// decodeBatch fills b.cols from b.raw. Records that contradict the plan stop
+// the batch with an error, or are dropped when skip is set.
+func (d *decoder) decodeBatch(b *batch, skip bool, name string) {
+	p := d.p
+	if len(b.cols) != len(p.cols) {
+		b.cols = make([]colBuf, len(p.cols))
+	}
+	for i := range b.cols {
+		b.cols[i].reset(p.cols[i].mode, p.cols[i].elem)
+	}
+	b.rows, b.skipped, b.skipErrs, b.err = 0, 0, nil, nil
+	start := 0
+	for i, end := range b.ends {
+		rec := b.raw[start:end]
+		start = end
+		if m := d.decodeRecord(b, rec); m != nil {
+			d.rollback(b)
+			err := &RecordError{File: name, Record: b.first + int64(i), Offset: b.offsets[i], Feature: m.feature, Expected: m.expected, Found: m.found, RecordByte: m.offset, Err: m.err}
+			if !skip {
+				b.err = err
+				return
+			}
+			b.skipped++
+			if len(b.skipErrs) < maxSkipErrors {
+				b.skipErrs = append(b.skipErrs, err.Error())
+			}
+			continue
+		}
+		b.rows++
+		for c := range b.cols {
+			b.cols[c].rows = b.rows
+		}
+	}
+}
+
+const maxSkipErrors = 20
+
+// rollback removes a partly appended record from every column.
+func (d *decoder) rollback(b *batch) {
+	n := b.rows
+	for i := range b.cols {
+		c := &b.cols[i]
+		pc := &d.p.cols[i]
+		for len(c.nulls) > 0 && int(c.nulls[len(c.nulls)-1]) >= n {
+			c.nulls = c.nulls[:len(c.nulls)-1]
+		}
+		if pc.mode == modeList {
+			c.offs = c.offs[:n+1]
+			c.truncVals(pc.elem, int(c.offs[n]))
+		} else {
+			c.truncVals(pc.elem, n)
+		}
+	}
+}
+
+func (d *decoder) decodeRecord(b *batch, rec []byte) *mismatch {
+	p := d.p
+	for i := range d.present {
+		d.present[i] = false
+	}
+	next := 0
+	err := example.RangeFeatures(rec, func(name, fb []byte, off int) error {
+		// Writers emit features in the same order in every record: try the
+		// slot after the previous one before hashing the name.
+		s, ok := next, next < len(p.names) && p.names[next] == string(name)
+		if !ok {
+			s, ok = p.slots[string(name)]
+		}
+		next = s + 1
+		if !ok {
+			if p.strict {
+				return &mismatch{feature: string(name), offset: off, expected: "no such feature (not in the inferred schema; scan all records or pass Schema)", found: "a feature"}
+			}
+			return nil
+		}
+		raw, err := example.ParseFeature(fb)
+		if err != nil {
+			return &mismatch{feature: string(name), offset: off, err: err}
+		}
+		d.present[s] = true
+		d.raws[s] = raw
+		d.offs[s] = off
+		return nil
+	})
+	if err != nil {
+		if m, ok := err.(*mismatch); ok {
+			return m
+		}
+		return &mismatch{err: err}
+	}
+	row := int32(b.rows)
+	for s := range d.present {
+		cols := p.slotCols[s]
+		if !d.present[s] || d.raws[s].Kind == example.KindNone {
+			for _, ci := range cols {
+				c := &b.cols[ci]
+				c.nulls = append(c.nulls, row)
+				if p.cols[ci].mode == modeList {
+					c.offs = append(c.offs, c.offs[len(c.offs)-1])
+				} else {
+					c.appendZero(p.cols[ci].elem)
+				}
+			}
+			continue
+		}
+		raw := &d.raws[s]
+		if raw.Kind != p.kinds[s] {
+			n, _ := raw.Len()
+			return &mismatch{feature: p.names[s], offset: d.offs[s], expected: describe(p, s), found: fmt.Sprintf("%s of length %d", raw.Kind, n)}
+		}
+		pc := &p.cols[cols[0]]
+		switch pc.mode {
+		case modeList:
+			c := &b.cols[cols[0]]
+			if err := appendValues(c, pc.elem, raw); err != nil {
+				return &mismatch{feature: p.names[s], offset: d.offs[s], err: err}
+			}
+			c.offs = append(c.offs, int32(c.nvals(pc.elem)))
+		case modeScalar:
+			c := &b.cols[cols[0]]
+			before := c.nvals(pc.elem)
+			if err := appendValues(c, pc.elem, raw); err != nil {
+				return &mismatch{feature: p.names[s], offset: d.offs[s], err: err}
+			}
+			if got := c.nvals(pc.elem) - before; got != 1 {
+				c.truncVals(pc.elem, before)
+				if got == 0 {
+					// An empty list under a scalar column is a missing value.
+					c.nulls = append(c.nulls, row)
+					c.appendZero(pc.elem)
+					continue
+				}
+				return &mismatch{feature: p.names[s], offset: d.offs[s], expected: describe(p, s), found: fmt.Sprintf("%s of length %d", raw.Kind, got)}
+			}
+		case modeElem:
+			if m := d.appendElems(b, s, raw, row); m != nil {
+				return m
+			}
+		}
+	}
+	return nil
+}
+
+// appendElems spreads a fixed-length feature over its k columns.
+func (d *decoder) appendElems(b *batch, s int, raw *example.RawFeature, row int32) *mismatch {
+	p := d.p
+	cols := p.slotCols[s]
+	var n int
+	var err error
+	switch raw.Kind {
+	case example.KindFloat:
+		d.tmpF, err = example.AppendFloats(d.tmpF[:0], raw)
+		n = len(d.tmpF)
+	case example.KindInt64:
+		d.tmpI, err = example.AppendInt64s(d.tmpI[:0], raw)
+		n = len(d.tmpI)
+	case example.KindBytes:
+		d.tmpB = d.tmpB[:0]
+		err = raw.RangeBytes(func(v []byte) { d.tmpB = append(d.tmpB, v) })
+		n = len(d.tmpB)
+	}
+	if err != nil {
+		return &mismatch{feature: p.names[s], offset: d.offs[s], err: err}
+	}
+	if n == 0 {
+		for _, ci := range cols {
+			c := &b.cols[ci]
+			c.nulls = append(c.nulls, row)
+			c.appendZero(p.cols[ci].elem)
+		}
+		return nil
+	}
+	if n != len(cols) {
+		return &mismatch{feature: p.names[s], offset: d.offs[s], expected: describe(p, s), found: fmt.Sprintf("%s of length %d", raw.Kind, n)}
+	}
+	for j, ci := range cols {
+		c := &b.cols[ci]
+		switch p.cols[ci].elem {
+		case elemF32:
+			c.f32 = append(c.f32, float32(d.tmpF[j]))
+		case elemF64:
+			c.f64 = append(c.f64, d.tmpF[j])
+		case elemI64:
+			c.i64 = append(c.i64, d.tmpI[j])
+		case elemI32:
+			c.i32 = append(c.i32, int32(d.tmpI[j]))
+		default:
+			if p.cols[ci].elem == elemString && !utf8.Valid(d.tmpB[j]) {
+				return &mismatch{feature: p.names[s], offset: d.offs[s], expected: "UTF-8 text (string column)", found: "bytes that are not valid UTF-8"}
+			}
+			c.data = append(c.data, d.tmpB[j]...)
+			c.voffs = append(c.voffs, int32(len(c.data)))
+		}
+	}
+	return nil
+}
+
+func describe(p *plan, s int) string {
+	cols := p.slotCols[s]
+	c := p.cols[cols[0]]
+	switch c.mode {
+	case modeScalar:
+		return fmt.Sprintf("%s of length 1 (scalar column %q)", p.kinds[s], c.Name)
+	case modeElem:
+		return fmt.Sprintf("%s of length %d (columns %s_0..%s_%d)", p.kinds[s], len(cols), c.Feature, c.Feature, len(cols)-1)
+	}
+	return fmt.Sprintf("%s (list column %q)", p.kinds[s], c.Name)
+}
+
+func appendValues(c *colBuf, e elemType, raw *example.RawFeature) error {
+	var err error
+	switch e {
+	case elemF32:
+		c.f32, err = example.AppendFloats(c.f32, raw)
+	case elemF64:
+		c.f64, err = example.AppendFloats(c.f64, raw)
+	case elemI64:
+		c.i64, err = example.AppendInt64s(c.i64, raw)
+	case elemI32:
+		c.i32, err = example.AppendInt64s(c.i32, raw)
+	case elemString:
+		bad := false
+		err = raw.RangeBytes(func(v []byte) {
+			if !utf8.Valid(v) {
+				bad = true
+			}
+			c.data = append(c.data, v...)
+			c.voffs = append(c.voffs, int32(len(c.data)))
+		})
+		if err == nil && bad {
+			err = fmt.Errorf("bytes_list value is not valid UTF-8 but the column is string")
+		}
+	case elemBinary:
+		err = raw.RangeBytes(func(v []byte) {
+			c.data = append(c.data, v...)
+			c.voffs = append(c.voffs, int32(len(c.data)))
+		})
+	}
+	return err
+}
+
+func sliceBytes[T any](s []T) []byte {
+	if len(s) == 0 {
+		return nil
+	}
+	var z T
+	return unsafe.Slice((*byte)(unsafe.Pointer(&s[0])), len(s)*int(unsafe.Sizeof(z)))
+}
+
+// record wraps the batch columns as an Arrow record. The record aliases the
+// batch buffers: release it before the batch is reused.
+func (b *batch) record(p *plan) arrow.Record {
+	arrs := make([]arrow.Array, len(p.cols))
+	for i := range p.cols {
+		c := &b.cols[i]
+		pc := &p.cols[i]
+		var validity *memory.Buffer
+		if len(c.nulls) > 0 {
+			bm := make([]byte, bitutil.BytesForBits(int64(b.rows)))
+			for j := 0; j < b.rows; j++ {
+				bitutil.SetBit(bm, j)
+			}
+			for _, r := range c.nulls {
+				bitutil.ClearBit(bm, int(r))
+			}
+			validity = memory.NewBufferBytes(bm)
+		}
+		values := valuesData(c, pc.elem)
+		var data arrow.ArrayData
+		if pc.mode == modeList {
+			data = array.NewData(arrow.ListOf(pc.elem.arrow()), b.rows,
+				[]*memory.Buffer{validity, memory.NewBufferBytes(sliceBytes(c.offs))},
+				[]arrow.ArrayData{values}, len(c.nulls), 0)
+			values.Release()
+		} else {
+			bufs := values.Buffers()
+			nb := make([]*memory.Buffer, len(bufs))
+			copy(nb, bufs)
+			nb[0] = validity
+			data = array.NewData(pc.elem.arrow(), b.rows, nb, nil, len(c.nulls), 0)
+			values.Release()
+		}
+		arrs[i] = array.MakeFromData(data)
+		data.Release()
+	}
+	rec := array.NewRecord(p.schema, arrs, int64(b.rows))
+	for _, a := range arrs {
+		a.Release()
+	}
+	return rec
+}
+
+func valuesData(c *colBuf, e elemType) arrow.ArrayData {
+	var buf []byte
+	n := c.nvals(e)
+	switch e {
+	case elemF32:
+		buf = sliceBytes(c.f32)
+	case elemF64:
+		buf = sliceBytes(c.f64)
+	case elemI64:
+		buf = sliceBytes(c.i64)
+	case elemI32:
+		buf = sliceBytes(c.i32)
+	default:
+		return array.NewData(e.arrow(), n, []*memory.Buffer{nil, memory.NewBufferBytes(sliceBytes(c.voffs)), memory.NewBufferBytes(c.data)}, nil, 0, 0)
+	}
+	return array.NewData(e.arrow(), n, []*memory.Buffer{nil, memory.NewBufferBytes(buf)}, nil, 0, 0)
+}

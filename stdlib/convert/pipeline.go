@@ -1,0 +1,472 @@
+package convert
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/apache/arrow/go/v15/parquet/pqarrow"
+	"github.com/gopherlab/gopherlab/stdlib/convert/example"
+	"github.com/gopherlab/gopherlab/stdlib/convert/internal/atomicfile"
+	"github.com/gopherlab/gopherlab/stdlib/convert/tfrecord"
+)
+
+// scanFile collects feature statistics of one input for schema inference.
+func scanFile(ctx context.Context, path string, opts Options) ([]*featureStats, error) {
+	r, err := openInput(path, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	var order []*featureStats
+	byName := map[string]*featureStats{}
+	var seen []int64 // last record index each feature was seen at
+	var rec int64
+	for ; opts.InferSample <= 0 || rec < int64(opts.InferSample); rec++ {
+		if rec%ctxEvery == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		data, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			if opts.SkipCorrupt && errors.Is(err, tfrecord.ErrDataChecksum) {
+				continue
+			}
+			if opts.SkipCorrupt && errors.Is(err, tfrecord.ErrCorrupt) {
+				break
+			}
+			return nil, err
+		}
+		off := r.Offset()
+		var bad error
+		err = example.RangeFeatures(data, func(name, fb []byte, foff int) error {
+			raw, err := example.ParseFeature(fb)
+			var n int
+			if err == nil {
+				n, err = raw.Len()
+			}
+			if err != nil {
+				return &RecordError{File: path, Record: rec, Offset: off, Feature: string(name), RecordByte: foff, Err: err}
+			}
+			st, ok := byName[string(name)]
+			if !ok {
+				st = &featureStats{name: string(name), kind: raw.Kind, minLen: n, maxLen: n, file: path, record: rec, offset: off, idx: len(order)}
+				if rec > 0 {
+					st.minLen = 0 // missing in earlier records
+				}
+				byName[st.name] = st
+				order = append(order, st)
+				seen = append(seen, -1)
+			}
+			idx := st.idx
+			if raw.Kind != example.KindNone {
+				if st.kind == example.KindNone {
+					st.kind = raw.Kind
+				} else if st.kind != raw.Kind {
+					if bad == nil {
+						bad = &RecordError{File: path, Record: rec, Offset: off, Feature: st.name, RecordByte: foff,
+							Expected: fmt.Sprintf("%s (as in record %d)", st.kind, st.record), Found: fmt.Sprintf("%s of length %d", raw.Kind, n)}
+					}
+					return nil
+				}
+			}
+			if raw.Kind == example.KindBytes && !st.nonUTF8 {
+				raw.RangeBytes(func(v []byte) {
+					if !utf8.Valid(v) {
+						st.nonUTF8 = true
+					}
+				})
+			}
+			st.minLen = min(st.minLen, n)
+			st.maxLen = max(st.maxLen, n)
+			if seen[idx] != rec {
+				seen[idx] = rec
+				st.count++
+			}
+			return nil
+		})
+		if err == nil {
+			err = bad
+		}
+		if err != nil {
+			var re *RecordError
+			if !errors.As(err, &re) {
+				err = &RecordError{File: path, Record: rec, Offset: off, Err: err}
+			}
+			if opts.SkipCorrupt {
+				continue
+			}
+			return nil, err
+		}
+		// A feature missing from this record can no longer be a scalar.
+		for i, st := range order {
+			if seen[i] != rec {
+				st.minLen = 0
+			}
+		}
+	}
+	return order, nil
+}
+
+// conversion is the shared state of one TFRecordsToParquet call.
+type conversion struct {
+	ctx    context.Context // cancelled with the first error as cause
+	cancel context.CancelCauseFunc
+	p      *plan
+	opts   Options
+	outDir string
+	work   chan *batch
+	free   chan *batch
+
+	mu       sync.Mutex
+	firstErr error
+	outs     []outFile
+	skipped  int64
+	probs    []string
+}
+
+// fail records the first error and stops the whole conversion.
+func (c *conversion) fail(err error) {
+	c.mu.Lock()
+	if c.firstErr == nil {
+		c.firstErr = err
+	}
+	c.mu.Unlock()
+	c.cancel(err)
+}
+
+func (c *conversion) getBatch() *batch {
+	select {
+	case b := <-c.free:
+		return b
+	default:
+		return &batch{}
+	}
+}
+
+func (c *conversion) putBatch(b *batch) {
+	b.raw, b.ends, b.offsets = b.raw[:0], b.ends[:0], b.offsets[:0]
+	b.done, b.err, b.last, b.eof, b.resumed = nil, nil, false, false, ""
+	select {
+	case c.free <- b:
+	default:
+	}
+}
+
+// runConversion streams every input through the decode workers into its
+// chunk files.
+func runConversion(parent context.Context, files []string, outDir string, p *plan, opts Options, res *Result) error {
+	ctx, cancel := context.WithCancelCause(parent)
+	defer cancel(nil)
+	c := &conversion{ctx: ctx, cancel: cancel, p: p, opts: opts, outDir: outDir,
+		work: make(chan *batch, opts.Workers), free: make(chan *batch, 4*opts.Workers+4)}
+	var workers sync.WaitGroup
+	for i := 0; i < opts.Workers; i++ {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			d := newDecoder(p)
+			for b := range c.work {
+				if b.resumed == "" && ctx.Err() == nil {
+					d.decodeBatch(b, opts.SkipCorrupt, files[b.file])
+				}
+				close(b.done)
+			}
+		}()
+	}
+	// Files run concurrently, at most Workers at a time; within a file the
+	// reader, the decode workers and the writer form a pipeline.
+	sem := make(chan struct{}, opts.Workers)
+	var fileWG sync.WaitGroup
+	for i := range files {
+		fileWG.Add(1)
+		go func(i int) {
+			defer fileWG.Done()
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			defer func() { <-sem }()
+			if err := c.convertFile(i, files[i]); err != nil {
+				c.fail(err)
+			}
+		}(i)
+	}
+	fileWG.Wait()
+	close(c.work)
+	workers.Wait()
+
+	res.Files = sortFiles(c.outs)
+	for _, o := range c.outs {
+		res.Rows += o.rows
+		res.BytesOut += o.bytes
+		if o.resumed {
+			res.Resumed = append(res.Resumed, o.path)
+		}
+	}
+	res.Skipped, res.Problems = c.skipped, c.probs
+	firstErr := c.firstErr
+	if firstErr == nil && parent.Err() != nil {
+		firstErr = parent.Err()
+	}
+	if firstErr != nil && parent.Err() != nil && errors.Is(firstErr, parent.Err()) {
+		return fmt.Errorf("convert: interrupted after %d complete files (%d rows); run again with Resume to continue: %w", len(res.Files), res.Rows, firstErr)
+	}
+	return firstErr
+}
+
+// convertFile runs the reader here and the writer in a goroutine.
+func (c *conversion) convertFile(idx int, path string) error {
+	r, err := openInput(path, c.opts)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	order := make(chan *batch, 2*c.opts.Workers+2)
+	werr := make(chan error, 1)
+	go func() {
+		err := c.writeFile(idx, path, order)
+		if err != nil {
+			c.fail(err)
+		}
+		werr <- err
+	}()
+	rerr := c.readFile(idx, path, r, order)
+	close(order)
+	err = <-werr
+	if rerr != nil {
+		return rerr
+	}
+	return err
+}
+
+// readFile splits the input into batches aligned with chunk boundaries.
+func (c *conversion) readFile(idx int, path string, r *tfrecord.Reader, order chan<- *batch) error {
+	chunks, batchSize := c.opts.Chunks, c.opts.BatchSize
+	var rec int64
+	chunk := 0
+	inChunk := 0
+	resumed := ""
+	if c.opts.Resume {
+		resumed = c.resumable(path, 0)
+	}
+	b := c.getBatch()
+	b.file, b.chunk, b.first = idx, 0, 0
+	send := func(last, eof bool) error {
+		b.last, b.eof, b.resumed = last, eof, resumed
+		b.done = make(chan struct{})
+		select {
+		case order <- b:
+		case <-c.ctx.Done():
+			return context.Cause(c.ctx)
+		}
+		select {
+		case c.work <- b:
+		case <-c.ctx.Done():
+			close(b.done)
+			return context.Cause(c.ctx)
+		}
+		return nil
+	}
+	for {
+		if rec%ctxEvery == 0 && c.ctx.Err() != nil {
+			return context.Cause(c.ctx)
+		}
+		var err error
+		if resumed != "" {
+			err = r.Skip()
+		} else {
+			b.raw, err = r.AppendNext(b.raw)
+		}
+		if err == io.EOF {
+			return send(true, true)
+		}
+		if err != nil {
+			if c.opts.SkipCorrupt && errors.Is(err, tfrecord.ErrCorrupt) {
+				c.noteSkip(err)
+				rec++
+				if errors.Is(err, tfrecord.ErrDataChecksum) {
+					continue
+				}
+				return send(true, true) // the framing is lost: keep what was read
+			}
+			return err
+		}
+		if resumed == "" {
+			b.ends = append(b.ends, len(b.raw))
+			b.offsets = append(b.offsets, r.Offset())
+		}
+		rec++
+		inChunk++
+		if inChunk == chunks {
+			if err := send(true, false); err != nil {
+				return err
+			}
+			chunk++
+			inChunk = 0
+			resumed = ""
+			if c.opts.Resume {
+				resumed = c.resumable(path, chunk)
+			}
+			b = c.getBatch()
+			b.file, b.chunk, b.first = idx, chunk, rec
+		} else if resumed == "" && len(b.ends) == batchSize {
+			if err := send(false, false); err != nil {
+				return err
+			}
+			b = c.getBatch()
+			b.file, b.chunk, b.first = idx, chunk, rec
+		}
+	}
+}
+
+func (c *conversion) resumable(path string, chunk int) string {
+	out := filepath.Join(c.outDir, ChunkName(path, chunk))
+	if _, ok := existingChunk(out, c.p.schema, c.opts.Chunks); ok {
+		return out
+	}
+	return ""
+}
+
+func (c *conversion) noteSkip(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.skipped++
+	if len(c.probs) < maxSkipErrors {
+		c.probs = append(c.probs, err.Error())
+	}
+}
+
+// chunkWriter is one output file being written.
+type chunkWriter struct {
+	f    *atomicfile.File
+	w    *pqarrow.FileWriter
+	rows int64
+}
+
+func (c *conversion) openChunk(path string) (*chunkWriter, error) {
+	codec, _ := parquetCodec(c.opts.ParquetCompression)
+	props, aprops := writerProps(c.p.schema, codec, c.opts.RowGroupSize)
+	f, err := atomicfile.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("convert: %w", err)
+	}
+	w, err := pqarrow.NewFileWriter(c.p.schema, writeOnly{f}, props, aprops)
+	if err != nil {
+		f.Abort()
+		return nil, fmt.Errorf("convert: %s: %w", path, err)
+	}
+	return &chunkWriter{f: f, w: w}, nil
+}
+
+// writeOnly hides Close: pqarrow closes a sink that has one, but the
+// atomic file must stay open until Commit.
+type writeOnly struct{ w io.Writer }
+
+func (w writeOnly) Write(p []byte) (int, error) { return w.w.Write(p) }
+
+func (cw *chunkWriter) abort() {
+	cw.f.Abort()
+}
+
+// writeFile consumes the file's batches in order and writes chunk files.
+func (c *conversion) writeFile(idx int, path string, order <-chan *batch) (err error) {
+	var cw *chunkWriter
+	defer func() {
+		if cw != nil {
+			cw.abort()
+		}
+		// Drain so that the reader never blocks.
+		for b := range order {
+			<-b.done
+		}
+	}()
+	for b := range order {
+		select {
+		case <-b.done:
+		case <-c.ctx.Done():
+			<-b.done
+		}
+		if c.ctx.Err() != nil {
+			return context.Cause(c.ctx)
+		}
+		if b.err != nil {
+			return b.err
+		}
+		if b.skipped > 0 {
+			c.mu.Lock()
+			c.skipped += b.skipped
+			for _, s := range b.skipErrs {
+				if len(c.probs) < maxSkipErrors {
+					c.probs = append(c.probs, s)
+				}
+			}
+			c.mu.Unlock()
+		}
+		if b.resumed != "" {
+			if b.last {
+				st, _ := os.Stat(b.resumed)
+				var size int64
+				if st != nil {
+					size = st.Size()
+				}
+				c.addOut(outFile{input: idx, chunk: b.chunk, path: b.resumed, rows: int64(c.opts.Chunks), bytes: size, resumed: true})
+			}
+			c.putBatch(b)
+			continue
+		}
+		out := filepath.Join(c.outDir, ChunkName(path, b.chunk))
+		if cw == nil {
+			// A file whose record count is a multiple of Chunks ends with an
+			// empty batch: no extra empty file, except for an empty input.
+			if b.rows == 0 && b.eof && b.chunk > 0 {
+				c.putBatch(b)
+				continue
+			}
+			if cw, err = c.openChunk(out); err != nil {
+				return err
+			}
+		}
+		if b.rows > 0 {
+			rec := b.record(c.p)
+			err = cw.w.WriteBuffered(rec)
+			rec.Release()
+			if err != nil {
+				return fmt.Errorf("convert: writing %s: %w", out, err)
+			}
+			cw.rows += int64(b.rows)
+		}
+		last, chunk := b.last, b.chunk
+		c.putBatch(b)
+		if last {
+			if err := cw.w.Close(); err != nil {
+				return fmt.Errorf("convert: writing %s: %w", out, err)
+			}
+			if err := cw.f.Commit(); err != nil {
+				return fmt.Errorf("convert: %w", err)
+			}
+			st, _ := os.Stat(out)
+			var size int64
+			if st != nil {
+				size = st.Size()
+			}
+			c.addOut(outFile{input: idx, chunk: chunk, path: out, rows: cw.rows, bytes: size})
+			cw = nil
+		}
+	}
+	return nil
+}
+
+func (c *conversion) addOut(o outFile) {
+	c.mu.Lock()
+	c.outs = append(c.outs, o)
+	c.mu.Unlock()
+}
