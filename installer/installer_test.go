@@ -506,3 +506,12 @@ print(ctypes.CFUNCTYPE(ctypes.c_char_p)(base[1])().decode())
 		t.Errorf("ONNX Runtime reports version %q, want %s", got, ortVersion)
 	}
 }
+
+func TestMissingDebianPackages(t *testing.T) {
+	_, err := exec.LookPath("dpkg-query")
+	needTool(t, "dpkg-query (Debian)", err)
+	got := missingDebianPackages(context.Background(), []string{"coreutils", "gopherlab-no-such-package"})
+	if len(got) != 1 || got[0] != "gopherlab-no-such-package" {
+		t.Errorf("missing = %v, want [gopherlab-no-such-package]", got)
+	}
+}
