@@ -1,9 +1,3 @@
-// Package display is the one display API of gopherlab: cells and stdlib
-// packages build MIME bundles (HTML, Markdown, SVG, images, tables, charts,
-// progress bars) and publish them to the notebook frontend.
-//
-// Inside a kernel the publisher is the kernel's iopub channel; anywhere else
-// (go test, a CLI) the default publisher writes plain text and never blocks.
 package display
 
 // MIMEBundle is one rendering of a value in several MIME types, as Jupyter's

@@ -1,0 +1,82 @@
+package display
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestNbconvertHTML converts a notebook holding this package's outputs (a
+// chart, a table, a finished progress bar) with Debian's jupyter nbconvert
+// and the template in nbconvert/, and checks what a reader of the HTML
+// page would look for: the drawn chart, the table cells, the bar.
+func TestNbconvertHTML(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs jupyter nbconvert")
+	}
+	if _, err := exec.LookPath("jupyter"); err != nil {
+		needTool(t, "jupyter is not installed (Debian jupyter-nbconvert)")
+	}
+	if out, err := exec.Command("jupyter", "nbconvert", "--version").CombinedOutput(); err != nil {
+		needTool(t, "jupyter nbconvert is not installed (Debian jupyter-nbconvert): %v %s", err, out)
+	}
+	clk := newFakeClock()
+	p := NewProgressWith(ProgressOptions{Total: 40, Label: "train", Publisher: Discard, Now: clk.Now})
+	clk.Advance(4 * time.Second)
+	p.Set(40)
+	p.Done()
+	outputs := []MIMEBundle{
+		testCharts()["line"].Bundle(),
+		mustTable(t, trials(3)).Bundle(),
+		Render(p),
+	}
+	var cells []any
+	for i, b := range outputs {
+		cells = append(cells, map[string]any{
+			"cell_type": "code", "id": string(rune('a' + i)), "execution_count": i + 1, "metadata": map[string]any{},
+			"source": "", "outputs": []any{map[string]any{"output_type": "display_data", "data": b.Data, "metadata": map[string]any{}}},
+		})
+	}
+	nb := map[string]any{
+		"cells":    cells,
+		"metadata": map[string]any{"kernelspec": map[string]any{"name": "gopherlab", "display_name": "Go (gopherlab)", "language": "go"}},
+		"nbformat": 4, "nbformat_minor": 5,
+	}
+	dir := t.TempDir()
+	raw, err := json.Marshal(nb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := filepath.Join(dir, "outputs.ipynb")
+	if err := os.WriteFile(in, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tmpl, err := filepath.Abs(filepath.Join("nbconvert", "gopherlab_svg.html.j2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("jupyter", "nbconvert", "--to", "html", "--template-file", tmpl, "--output-dir", dir, in)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("nbconvert: %v\n%s", err, out)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "outputs.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(data)
+	svg := regexp.MustCompile(`(?s)<svg.*?</svg>`).FindString(page)
+	if !strings.Contains(svg, "<path") || !strings.Contains(svg, ">loss</text>") || !strings.Contains(svg, ">validation</text>") {
+		t.Errorf("the chart's SVG lost its drawing, title or legend in the HTML page:\n%.2000s", svg)
+	}
+	for _, want := range []string{`<table class="gopherlab-table"`, ">model-2</td>", `<td class="gopherlab-null"`, "3 rows × 7 columns",
+		`class="gopherlab-progress" data-state="done" data-value="40" data-total="40"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("HTML page lacks %s", want)
+		}
+	}
+}
