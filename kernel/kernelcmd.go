@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/gopherlab/gopherlab/kernel/eval"
+	"github.com/gopherlab/gopherlab/kernel/history"
+	"github.com/gopherlab/gopherlab/kernel/server"
+	"github.com/gopherlab/gopherlab/kernel/wire"
+)
+
+// cmdKernel runs the kernel on a connection file until a shutdown_request.
+// SIGINT interrupts the running cell and never stops the kernel; SIGTERM
+// stops it.
+func cmdKernel(args []string, stderr io.Writer) int {
+	if len(args) != 1 {
+		fmt.Fprintln(stderr, "usage: gopherlab kernel CONNECTION_FILE")
+		return 2
+	}
+	// Ignore SIGINT before anything else so that an interrupt sent while
+	// the kernel starts cannot kill it.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+
+	// The evaluator redirects file descriptors 1 and 2 into cell output;
+	// kernel diagnostics keep going to the original stderr.
+	logger := log.New(keepStderr(stderr), "gopherlab kernel: ", log.LstdFlags|log.Lmsgprefix)
+
+	ci, err := wire.ReadConnectionFile(args[0])
+	if err != nil {
+		logger.Print(err)
+		return 1
+	}
+	var hist *history.Store
+	if path, err := history.DefaultPath(); err != nil {
+		logger.Printf("history kept in memory only: %v", err)
+	} else if hist, err = history.Open(path); err != nil {
+		logger.Printf("history kept in memory only: %v", err)
+		hist = nil
+	}
+	if hist != nil {
+		defer hist.Close()
+	}
+
+	ev := newLazyEvaluator(func() (evaluator, error) { return eval.New(eval.Options{}) })
+	defer ev.Close()
+
+	srv, err := server.New(ci, ev, server.Options{History: hist, Logger: logger})
+	if err != nil {
+		logger.Print(err)
+		return 1
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	go func() {
+		for sig := range sigs {
+			if sig == os.Interrupt {
+				logger.Print("SIGINT: interrupting the running cell")
+				srv.Interrupt()
+				continue
+			}
+			logger.Printf("%v: shutting down", sig)
+			stop()
+		}
+	}()
+	restart, err := srv.Serve(ctx)
+	srv.Close()
+	if err != nil && ctx.Err() == nil {
+		logger.Print(err)
+		return 1
+	}
+	if restart {
+		logger.Print("shutdown for restart")
+	}
+	return 0
+}
+
+// keepStderr returns a writer on a duplicate of file descriptor 2 when w is
+// the process's stderr, so that logs survive the evaluator's redirection.
+func keepStderr(w io.Writer) io.Writer {
+	if w != os.Stderr {
+		return w
+	}
+	fd, err := syscall.Dup(2)
+	if err != nil {
+		return w
+	}
+	syscall.CloseOnExec(fd)
+	return os.NewFile(uintptr(fd), "stderr")
+}
