@@ -41,6 +41,7 @@ func testCharts() map[string]*Chart {
 		"heatmap": Heatmap().Title("confusion matrix").X("predicted").Y("actual").Z("count").
 			Grid([]string{"cat", "dog", "bird"}, []string{"cat", "dog", "bird"},
 				[][]int{{50, 3, 1}, {4, 45, 2}, {0, 6, 40}}),
+		"heatmap_gaps": Heatmap().Grid([]float64{0.1, 0.2}, nil, [][]float64{{1, math.NaN()}, {math.Inf(1), 4}}),
 		"hostile": LineChart().Title(`<script>alert("t")</script> & "q"`).X("x < 1 & y > 2").Y("ünïcødé ✓ 🚀").
 			Series(`</svg><script>`, nil, []float64{1, 2}).Series(`a"b'c&d`, nil, []float64{2, 1}),
 	}

@@ -25,6 +25,10 @@ type ProgressOptions struct {
 	// Discard gets nothing.
 	Publisher Publisher
 	// Now is the clock; nil means time.Now. Tests inject a fake clock.
+	// With the real clock, an update held back by the rate limit is sent
+	// by a timer MinInterval later if no other call sends it first, so the
+	// bar is never more than MinInterval behind; with an injected clock
+	// there is no timer.
 	Now func() time.Time
 	// MinInterval is the least time between two updates (100ms: at most 10
 	// updates per second). The final state is always sent by Done.
@@ -48,6 +52,9 @@ type Progress struct {
 	start    time.Time
 	lastSent time.Time
 	done     bool
+	trailing bool        // send held-back updates from a timer
+	timer    *time.Timer // pending trailing update, if any
+	dirty    bool        // the state changed since it was last sent
 
 	handle *Handle         // notebook output; nil in the other modes
 	status StatusPublisher // terminal; nil in the other modes
@@ -62,7 +69,8 @@ func NewProgress(total int, label string) *Progress {
 
 // NewProgressWith shows a progress bar configured by opts.
 func NewProgressWith(opts ProgressOptions) *Progress {
-	if opts.Now == nil {
+	realClock := opts.Now == nil
+	if realClock {
 		opts.Now = time.Now
 	}
 	if opts.MinInterval <= 0 {
@@ -75,7 +83,7 @@ func NewProgressWith(opts ProgressOptions) *Progress {
 	if pub == nil {
 		pub = CurrentPublisher()
 	}
-	p := &Progress{opts: opts, total: max(opts.Total, 0), label: opts.Label, start: opts.Now()}
+	p := &Progress{opts: opts, total: max(opts.Total, 0), label: opts.Label, start: opts.Now(), trailing: realClock}
 	switch x := pub.(type) {
 	case discard:
 	case StatusPublisher:
@@ -152,9 +160,25 @@ func (p *Progress) Count() int {
 	return p.n
 }
 
-// maybeSend sends the state unless the last update was too recent.
+// maybeSend sends the state unless the last update was too recent; then
+// the trailing timer (if any) sends it later.
 func (p *Progress) maybeSend() {
 	if p.opts.Now().Sub(p.lastSent) >= p.opts.MinInterval {
+		p.send()
+		return
+	}
+	p.dirty = true
+	if p.trailing && p.timer == nil {
+		p.timer = time.AfterFunc(p.opts.MinInterval, p.flush)
+	}
+}
+
+// flush sends a held-back update (the trailing timer).
+func (p *Progress) flush() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.timer = nil
+	if p.dirty && !p.done {
 		p.send()
 	}
 }
@@ -164,6 +188,11 @@ func (p *Progress) maybeSend() {
 func (p *Progress) send() {
 	now := p.opts.Now()
 	p.lastSent = now
+	p.dirty = false
+	if p.done && p.timer != nil {
+		p.timer.Stop()
+		p.timer = nil
+	}
 	st := p.state(now)
 	switch {
 	case p.handle != nil:

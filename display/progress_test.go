@@ -302,3 +302,31 @@ func ExampleNewProgress() {
 	batches.Done()
 	epochs.Done()
 }
+
+// TestProgressTrailingUpdate checks that, with the real clock, an update
+// held back by the rate limit still arrives once the interval has passed.
+func TestProgressTrailingUpdate(t *testing.T) {
+	rec := &recorder{}
+	p := NewProgressWith(ProgressOptions{Total: 10, Publisher: rec, MinInterval: 20 * time.Millisecond})
+	p.Add(3) // held back: the bar was just drawn
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		msgs := rec.messages()
+		if len(msgs) >= 2 {
+			if h := htmlOf(msgs[len(msgs)-1]); !strings.Contains(h, `data-value="3"`) || strings.Contains(h, `data-state="done"`) {
+				t.Errorf("trailing update %s", h)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the held-back update never arrived")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	p.Done()
+	n := len(rec.messages())
+	time.Sleep(50 * time.Millisecond)
+	if len(rec.messages()) != n {
+		t.Error("an update arrived after Done")
+	}
+}
