@@ -100,12 +100,8 @@ func (l *dense) forward(st *runState, in []*Tensor) (*Tensor, error) {
 	l.x = x
 	l.y = ensure(l.y, shape)
 	y := l.y.Data
-	b := l.params[1].Value
-	for r := 0; r < rows; r++ {
-		copy(y[r*l.units:(r+1)*l.units], b)
-	}
-	sgemm(false, false, rows, l.units, l.in, 1, x.Data, l.in, l.params[0].Value, l.units, 1, y, l.units)
-	activate(l.act, y, l.units)
+	sgemm(false, false, rows, l.units, l.in, 1, x.Data, l.in, l.params[0].Value, l.units, 0, y, l.units)
+	biasActivate(l.act, y, l.params[1].Value, l.units)
 	return l.y, nil
 }
 func (l *dense) backward(st *runState, dout *Tensor, needDX bool) []*Tensor {
@@ -114,17 +110,8 @@ func (l *dense) backward(st *runState, dout *Tensor, needDX bool) []*Tensor {
 		l.dz = make([]float32, len(dout.Data))
 	}
 	dz := l.dz[:len(dout.Data)]
-	copy(dz, dout.Data)
-	activateGrad(l.act, l.y.Data, dz, l.units, l.fused)
+	activationBackward(l.act, l.y.Data, dout.Data, dz, l.params[1].Grad, l.units, l.fused)
 	sgemm(true, false, l.in, l.units, rows, 1, l.x.Data, l.in, dz, l.units, 0, l.params[0].Grad, l.units)
-	db := l.params[1].Grad
-	clear(db)
-	for r := 0; r < rows; r++ {
-		row := dz[r*l.units : (r+1)*l.units]
-		for j, v := range row {
-			db[j] += v
-		}
-	}
 	if !needDX {
 		return []*Tensor{nil}
 	}
@@ -277,6 +264,7 @@ type conv2d struct {
 	x, y, dx        *Tensor
 	dz              []float32
 	cols            [][]float32
+	colValid        bool
 }
 
 // Conv2D is a 2-D convolution over NHWC images with filters output channels
@@ -449,20 +437,17 @@ func (l *conv2d) forward(st *runState, in []*Tensor) (*Tensor, error) {
 	K := l.k * l.k * l.c
 	P := l.oh * l.ow
 	ch := l.chunk(n)
-	b := l.params[1].Value
 	y := l.y.Data
-	for r := 0; r < n*P; r++ {
-		copy(y[r*l.filters:(r+1)*l.filters], b)
-	}
-	// In training keep every chunk's columns for the backward pass when
-	// the whole batch fits in one buffer; otherwise recompute them.
+	// When the whole batch fits in one column buffer, the backward pass
+	// reuses it (colValid); otherwise it recomputes the columns per chunk.
 	for n0 := 0; n0 < n; n0 += ch {
 		cnt := min(ch, n-n0)
 		col := l.colBuf(0, cnt*P*K)
 		l.im2col(x.Data, n0, cnt, col)
-		sgemm(false, false, cnt*P, l.filters, K, 1, col, K, l.params[0].Value, l.filters, 1, y[n0*P*l.filters:], l.filters)
+		sgemm(false, false, cnt*P, l.filters, K, 1, col, K, l.params[0].Value, l.filters, 0, y[n0*P*l.filters:], l.filters)
 	}
-	activate(l.opt.Activation, y, l.filters)
+	l.colValid = ch >= n
+	biasActivate(l.opt.Activation, y, l.params[1].Value, l.filters)
 	return l.y, nil
 }
 
@@ -475,15 +460,7 @@ func (l *conv2d) backward(st *runState, dout *Tensor, needDX bool) []*Tensor {
 		l.dz = make([]float32, len(dout.Data))
 	}
 	dz := l.dz[:len(dout.Data)]
-	copy(dz, dout.Data)
-	activateGrad(l.opt.Activation, l.y.Data, dz, F, l.fused)
-	db := l.params[1].Grad
-	clear(db)
-	for r := 0; r < n*P; r++ {
-		for j, v := range dz[r*F : (r+1)*F] {
-			db[j] += v
-		}
-	}
+	activationBackward(l.opt.Activation, l.y.Data, dout.Data, dz, l.params[1].Grad, F, l.fused)
 	if needDX {
 		l.dx = ensure(l.dx, l.x.Shape)
 		clear(l.dx.Data)
@@ -492,7 +469,9 @@ func (l *conv2d) backward(st *runState, dout *Tensor, needDX bool) []*Tensor {
 	for n0 := 0; n0 < n; n0 += ch {
 		cnt := min(ch, n-n0)
 		col := l.colBuf(0, cnt*P*K)
-		l.im2col(l.x.Data, n0, cnt, col)
+		if !l.colValid {
+			l.im2col(l.x.Data, n0, cnt, col)
+		}
 		beta := float32(1)
 		if n0 == 0 {
 			beta = 0
