@@ -74,10 +74,14 @@ func (s *Server) execute(m *wire.Message) {
 	}
 	cancel()
 	ce := toCellError(err, interrupted)
-	s.sendError(m, ce, count)
+	// Collect what was received before the error reply goes out: a client
+	// that reacts to the reply must not have its next request aborted.
+	var queued []*wire.Message
 	if orDefault(c.StopOnError, true) && !c.Silent {
-		s.abortQueued()
+		queued = s.drainQueued()
 	}
+	s.sendError(m, ce, count)
+	s.abort(queued)
 }
 
 // runCell calls the evaluator, turning a panic into an error so that a bug
@@ -145,38 +149,41 @@ func (s *Server) evaluate(ctx context.Context, expr string) (b display.MIMEBundl
 	return s.ev.Evaluate(ctx, expr)
 }
 
-// abortQueued answers every execute_request already received with status
-// "aborted", as ipykernel does after an error when stop_on_error is set.
-// Other queued requests are served normally.
-func (s *Server) abortQueued() {
-	// Give requests sent together with the failing one a moment to be
-	// read off the socket.
-	grace := time.NewTimer(2 * time.Millisecond)
+// drainQueued takes the shell requests already received, waiting briefly
+// for requests sent together with the failing one to be read off the
+// socket.
+func (s *Server) drainQueued() []*wire.Message {
+	var out []*wire.Message
+	grace := time.NewTimer(time.Millisecond)
 	defer grace.Stop()
-	abort := func(m *wire.Message) {
-		if m.Type() != "execute_request" {
-			s.handle(s.shell, wire.Shell, m)
-			return
-		}
-		s.status("busy", m)
-		s.reply(s.shell, m, "execute_reply", map[string]any{"status": "aborted", "execution_count": s.execCount})
-		s.status("idle", m)
-	}
 	for {
-		// Drain what is queued before looking at the timer, so a slow
-		// reply cannot make the grace period skip queued requests.
 		select {
 		case m := <-s.shellQ:
-			abort(m)
+			out = append(out, m)
 			continue
 		default:
 		}
 		select {
 		case m := <-s.shellQ:
-			abort(m)
+			out = append(out, m)
 		case <-grace.C:
-			return
+			return out
 		}
+	}
+}
+
+// abort answers queued execute_requests with status "aborted", as ipykernel
+// does after an error when stop_on_error is set. Other queued requests are
+// served normally, in order.
+func (s *Server) abort(queued []*wire.Message) {
+	for _, m := range queued {
+		if m.Type() != "execute_request" {
+			s.handle(s.shell, wire.Shell, m)
+			continue
+		}
+		s.status("busy", m)
+		s.reply(s.shell, m, "execute_reply", map[string]any{"status": "aborted", "execution_count": s.execCount})
+		s.status("idle", m)
 	}
 }
 

@@ -332,6 +332,16 @@ func TestStopOnErrorAbortsQueued(t *testing.T) {
 	if got := status(send("echo after", true)); got != "ok" {
 		t.Fatalf("after abort: %s", got)
 	}
+	// A request sent right after the error reply arrived is not aborted:
+	// only requests received before the reply are.
+	for i := 0; i < 20; i++ {
+		if res, _ := c.Execute(ctx, "raise Quick fail", client.ExecuteOptions{}); res.Status != "error" {
+			t.Fatalf("quick fail %s", res.Status)
+		}
+		if res, _ := c.Execute(ctx, "result fine", client.ExecuteOptions{}); res.Status != "ok" {
+			t.Fatalf("request after error reply: status %s", res.Status)
+		}
+	}
 	// With stop_on_error false nothing is aborted.
 	failing = send("sleep 200ms\nraise Boom go on", false)
 	next := send("echo runs", true)
