@@ -54,8 +54,12 @@ func (c *Chart) SVG() (svg string, err error) {
 	if err != nil {
 		return "", fmt.Errorf("display: %s: drawing SVG: %w", kindNames[c.kind], err)
 	}
-	if c.kind == kindBar || c.kind == kindHistogram {
+	switch c.kind {
+	case kindBar, kindHistogram:
 		p.Y.Max += 0.05 * (p.Y.Max - p.Y.Min) // headroom above the tallest bar
+	case kindScatter: // keep edge points whole
+		dx, dy := 0.03*(p.X.Max-p.X.Min), 0.03*(p.Y.Max-p.Y.Min)
+		p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = p.X.Min-dx, p.X.Max+dx, p.Y.Min-dy, p.Y.Max+dy
 	}
 	// 96 px per inch.
 	w, h := vg.Length(c.width)*vg.Inch/96, vg.Length(c.height)*vg.Inch/96
@@ -169,8 +173,13 @@ func (c *Chart) drawBars(p *plot.Plot, leg *plot.Legend) error {
 		}
 	}
 	n := len(c.series)
-	// Bars of one category share 70% of the category's width.
-	step := float64(c.width-80) / float64(max(len(cats), 1))
+	// Bars of one category share 70% of the category's width; the plot
+	// area is estimated as the canvas less axes and legend.
+	area := float64(c.width - 90)
+	if n > 1 || c.series[0].name != "" {
+		area -= 70
+	}
+	step := area / float64(max(len(cats), 1))
 	bw := vg.Length(step*0.7/float64(n)) * vg.Inch / 96
 	for k, s := range c.series {
 		vals := make(plotter.Values, len(cats))
@@ -194,6 +203,7 @@ func (c *Chart) drawBars(p *plot.Plot, leg *plot.Legend) error {
 		}
 	}
 	p.NominalX(cats...)
+	p.X.Min, p.X.Max = -0.5, float64(len(cats))-0.5
 	return nil
 }
 

@@ -350,3 +350,21 @@ func ExampleNewTable() {
 	//
 	// [2 rows × 2 columns]
 }
+
+func TestTableOfRecords(t *testing.T) {
+	recs := []map[string]any{{"name": "a", "n": 1}, {"name": "b", "extra": true}}
+	tb := mustTable(t, recs)
+	if got := strings.Join(tb.Columns(), ","); got != "extra,n,name" {
+		t.Fatalf("columns %s", got)
+	}
+	l := tb.layout()
+	if got := fmt.Sprint(l.cells[0][0].s, l.cells[0][1].s, l.cells[1][1].s, l.cells[1][2].s); got != "null1nullb" {
+		t.Errorf("cells %q", got)
+	}
+	if !strings.Contains(Render(recs).PlainText(), "2 rows × 3 columns") {
+		t.Error("Render does not show records as a table")
+	}
+	if _, err := TableOf(42); err == nil || !strings.Contains(err.Error(), "cannot show int as a table") {
+		t.Errorf("TableOf(42): %v", err)
+	}
+}

@@ -18,6 +18,8 @@ import (
 //   - a slice or array of structs or struct pointers: one column per
 //     exported field, one row per element;
 //   - a map: a "key" and a "value" column, rows sorted by key;
+//   - a slice of string-keyed maps (JSON records): a column per key;
+//   - [][]any: columns named 0, 1, 2, …;
 //   - *Table, returned as is.
 //
 // Struct fields are shown under their name unless a `display` tag says
@@ -57,6 +59,9 @@ func TableOf(v any) (*Table, error) {
 			}
 			return NewTable(nil, rows), nil
 		}
+		if et.Kind() == reflect.Map && et.Key().Kind() == reflect.String {
+			return recordsTable(rv), nil
+		}
 	case reflect.Map:
 		return mapTable(rv), nil
 	}
@@ -72,7 +77,8 @@ func isTabular(v any) bool {
 		if st := derefType(et); st.Kind() == reflect.Struct && st != timeType {
 			return true
 		}
-		return et.Kind() == reflect.Slice && et.Elem().Kind() == reflect.Interface
+		return (et.Kind() == reflect.Slice && et.Elem().Kind() == reflect.Interface) ||
+			(et.Kind() == reflect.Map && et.Key().Kind() == reflect.String)
 	case reflect.Map:
 		return true
 	}
@@ -213,6 +219,39 @@ func lessAny(a, b any) bool {
 		}
 	}
 	return fmt.Sprint(a) < fmt.Sprint(b)
+}
+
+// recordsTable shows a slice of string-keyed maps (JSON records): one
+// column per key, in sorted order; a key missing from a record is null.
+func recordsTable(rv reflect.Value) *Table {
+	seen := map[string]bool{}
+	var names []string
+	for i := 0; i < rv.Len(); i++ {
+		for _, k := range rv.Index(i).MapKeys() {
+			if !seen[k.String()] {
+				seen[k.String()] = true
+				names = append(names, k.String())
+			}
+		}
+	}
+	sort.Strings(names)
+	kt := rv.Type().Elem().Key()
+	src := &tableSource{rows: rv.Len()}
+	for _, name := range names {
+		key := reflect.ValueOf(name).Convert(kt)
+		src.cols = append(src.cols, tableColumn{
+			name:  name,
+			dtype: rv.Type().Elem().Elem().String(),
+			get: func(r int) any {
+				v := rv.Index(r).MapIndex(key)
+				if !v.IsValid() {
+					return nil
+				}
+				return canonicalValue(v)
+			},
+		})
+	}
+	return &Table{src: src}
 }
 
 // canonical returns the canonical cell value of v (see tableColumn).
