@@ -371,7 +371,8 @@ func sameFields(a, b *arrow.Schema) bool {
 	}
 	for i := range a.Fields() {
 		fa, fb := a.Field(i), b.Field(i)
-		if fa.Name != fb.Name || !arrow.TypeEqual(fa.Type, fb.Type) {
+		// typeName ignores list element names, which Parquet readers rename.
+		if fa.Name != fb.Name || typeName(fa.Type) != typeName(fb.Type) {
 			return false
 		}
 	}

@@ -25,7 +25,7 @@ func scanFile(ctx context.Context, path string, opts Options) ([]*featureStats, 
 	defer r.Close()
 	var order []*featureStats
 	byName := map[string]*featureStats{}
-	var seen []int64 // last record index each feature was seen at
+	var seen []int64 // last record index each feature was counted at
 	var rec int64
 	for ; opts.InferSample <= 0 || rec < int64(opts.InferSample); rec++ {
 		if rec%ctxEvery == 0 && ctx.Err() != nil {
@@ -58,9 +58,6 @@ func scanFile(ctx context.Context, path string, opts Options) ([]*featureStats, 
 			st, ok := byName[string(name)]
 			if !ok {
 				st = &featureStats{name: string(name), kind: raw.Kind, minLen: n, maxLen: n, file: path, record: rec, offset: off, idx: len(order)}
-				if rec > 0 {
-					st.minLen = 0 // missing in earlier records
-				}
 				byName[st.name] = st
 				order = append(order, st)
 				seen = append(seen, -1)
@@ -104,12 +101,6 @@ func scanFile(ctx context.Context, path string, opts Options) ([]*featureStats, 
 				continue
 			}
 			return nil, err
-		}
-		// A feature missing from this record can no longer be a scalar.
-		for i, st := range order {
-			if seen[i] != rec {
-				st.minLen = 0
-			}
 		}
 	}
 	return order, nil
