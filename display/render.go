@@ -46,7 +46,11 @@ func Render(v any) (b MIMEBundle) {
 		if isNilPointer(v) {
 			return Text("<nil>")
 		}
-		return Bundle(x.MimeBundle())
+		m := x.MimeBundle()
+		if len(m) == 0 {
+			return Text(fmt.Sprintf("%v", v))
+		}
+		return Bundle(m)
 	case arrow.Record, arrow.Table:
 		t, err := TableOf(x)
 		if err != nil {
