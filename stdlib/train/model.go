@@ -81,7 +81,13 @@ func Sequential(layers ...Layer) (*Model, error) {
 func NewModel(inputs []*Node, output *Node) (*Model, error) {
 	m := &Model{}
 	index := map[*Node]int{}
+	if len(inputs) == 0 {
+		return nil, fmt.Errorf("train: a model needs at least one input")
+	}
 	for _, in := range inputs {
+		if in == nil {
+			return nil, fmt.Errorf("train: nil model input")
+		}
 		if _, ok := in.layer.(*inputLayer); !ok {
 			return nil, fmt.Errorf("train: model inputs must be made by Input, got a %s node", in.layer.Kind())
 		}
@@ -91,6 +97,9 @@ func NewModel(inputs []*Node, output *Node) (*Model, error) {
 	}
 	var visit func(n *Node, path map[*Node]bool) error
 	visit = func(n *Node, path map[*Node]bool) error {
+		if n == nil || n.layer == nil {
+			return fmt.Errorf("train: nil node in the model graph")
+		}
 		if _, ok := index[n]; ok {
 			return nil
 		}
