@@ -28,8 +28,10 @@ func buildKernel(ctx context.Context, cfg config, rep *reporter) error {
 	tmpName := tmp.Name()
 	tmp.Close()
 	defer os.Remove(tmpName) // a no-op after the rename
+	// Without VCS stamping, unchanged sources give a byte-identical binary
+	// even after unrelated commits, so a rerun reports "unchanged".
 	var stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, goCmd, "build", "-trimpath", "-o", tmpName, "./kernel")
+	cmd := exec.CommandContext(ctx, goCmd, "build", "-buildvcs=false", "-o", tmpName, "./kernel")
 	cmd.Dir = cfg.src
 	cmd.Stderr = &stderr
 	cmd.Stdout = &stderr

@@ -402,6 +402,7 @@ func TestInstallIdempotentUninstall(t *testing.T) {
 
 	// Jupyter's own lookup finds the kernelspec.
 	checkJupyterFindsKernel(t, cfg)
+	checkRunNotebooks(t, cfg)
 
 	stamp := func() map[string]time.Time {
 		m := map[string]time.Time{}
@@ -513,5 +514,51 @@ func TestMissingDebianPackages(t *testing.T) {
 	got := missingDebianPackages(context.Background(), []string{"coreutils", "gopherlab-no-such-package"})
 	if len(got) != 1 || got[0] != "gopherlab-no-such-package" {
 		t.Errorf("missing = %v, want [gopherlab-no-such-package]", got)
+	}
+}
+
+// checkRunNotebooks runs --run-notebooks over testdata/hello.ipynb with the
+// installed binary and checks the executed copy.
+func checkRunNotebooks(t *testing.T, cfg config) {
+	t.Helper()
+	var out bytes.Buffer
+	c := cfg
+	c.notebooksDir, _ = filepath.Abs("testdata")
+	c.outDir = filepath.Join(t.TempDir(), "executed")
+	c.stdout, c.stderr = &out, &out
+	if err := runNotebooks(context.Background(), c, &reporter{w: io.Discard}); err != nil {
+		t.Fatalf("--run-notebooks: %v\n%s", err, out.String())
+	}
+	data, err := os.ReadFile(filepath.Join(c.outDir, "hello.ipynb"))
+	if err != nil {
+		t.Fatalf("no executed copy: %v\n%s", err, out.String())
+	}
+	var nb struct {
+		Cells []struct {
+			CellType       string           `json:"cell_type"`
+			ExecutionCount *int             `json:"execution_count"`
+			Outputs        []map[string]any `json:"outputs"`
+		} `json:"cells"`
+	}
+	if err := json.Unmarshal(data, &nb); err != nil {
+		t.Fatal(err)
+	}
+	var texts []string
+	counts := 0
+	for _, cell := range nb.Cells {
+		if cell.CellType != "code" {
+			continue
+		}
+		if cell.ExecutionCount != nil {
+			counts++
+		}
+		for _, o := range cell.Outputs {
+			b, _ := json.Marshal(o)
+			texts = append(texts, string(b))
+		}
+	}
+	all := strings.Join(texts, "\n")
+	if counts != 3 || !strings.Contains(all, "hello from nbconvert") || !strings.Contains(all, "gogogo") {
+		t.Errorf("executed notebook: %d execution counts (want 3), outputs:\n%s", counts, all)
 	}
 }
