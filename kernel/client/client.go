@@ -91,7 +91,7 @@ func Dial(ctx context.Context, ci *wire.ConnectionInfo, opts Options) (*Client, 
 	}
 	id := zmq4.WithID(zmq4.SocketIdentity(opts.Session))
 	dial := func(ch wire.Channel, zs zmq4.Socket) (zmq4.Socket, error) {
-		if err := zs.Dial(ci.Endpoint(ch)); err != nil {
+		if err := zs.Dial(ci.ZMQEndpoint(ch)); err != nil {
 			zs.Close()
 			return nil, fmt.Errorf("client: %s channel: %w", ch, err)
 		}

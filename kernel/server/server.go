@@ -112,7 +112,7 @@ func New(ci *wire.ConnectionInfo, ev cell.Evaluator, opts Options) (*Server, err
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	quiet := log.New(io.Discard, "", 0)
 	mk := func(ch wire.Channel, zs zmq4.Socket) (zmq4.Socket, error) {
-		if err := zs.Listen(ci.Endpoint(ch)); err != nil {
+		if err := zs.Listen(ci.ZMQEndpoint(ch)); err != nil {
 			return nil, fmt.Errorf("server: %s channel: %w", ch, err)
 		}
 		return zs, nil
@@ -205,6 +205,11 @@ func (s *Server) Close() error {
 		s.hb.Close()
 	}
 	s.wg.Wait()
+	if s.ci.Transport == "ipc" {
+		for _, ch := range []wire.Channel{wire.Shell, wire.IOPub, wire.Stdin, wire.Control, wire.HB} {
+			os.Remove(strings.TrimPrefix(s.ci.Endpoint(ch), "ipc://"))
+		}
+	}
 	return first
 }
 

@@ -863,6 +863,12 @@ func TestIPCTransport(t *testing.T) {
 	if err := c.Heartbeat(testCtx(t)); err != nil {
 		t.Fatal(err)
 	}
+	c.Close()
+	h.srv.finish(false)
+	h.srv.Close()
+	if left, _ := filepath.Glob(filepath.Join(dir, "k-*")); len(left) != 0 {
+		t.Fatalf("socket files left after Close: %v", left)
+	}
 }
 
 // filepathShort returns a temp dir with a short path (unix socket paths are
