@@ -2,7 +2,6 @@ package train
 
 import (
 	"fmt"
-	"html"
 	"math"
 	"sort"
 	"strings"
@@ -90,93 +89,54 @@ func (h *History) String() string {
 	return b.String()
 }
 
-// MimeBundle renders the history as an HTML table and an SVG chart of each
-// metric per epoch (train solid, validation dashed).
-func (h *History) MimeBundle() map[string]any {
-	var b strings.Builder
-	names := h.Names()
-	b.WriteString("<div>")
-	b.WriteString(h.SVG())
-	b.WriteString("<table><thead><tr><th>epoch</th><th>seconds</th>")
-	for _, n := range names {
-		fmt.Fprintf(&b, "<th>%s</th>", html.EscapeString(n))
-	}
-	b.WriteString("</tr></thead><tbody>")
+// Chart returns a line chart of one metric per epoch, with its validation
+// counterpart when recorded ("loss" also draws "val_loss").
+func (h *History) Chart(metric string) *display.Chart {
+	epochs := make([]int, len(h.Epochs))
 	for i, e := range h.Epochs {
-		fmt.Fprintf(&b, "<tr><td>%d</td><td>%.1f</td>", e+1, h.End[i].Sub(h.Begin[i]).Seconds())
-		for _, n := range names {
-			fmt.Fprintf(&b, "<td>%.4f</td>", h.Metrics[n][i])
-		}
-		b.WriteString("</tr>")
+		epochs[i] = e + 1
 	}
-	b.WriteString("</tbody></table></div>")
-	return map[string]any{"text/plain": h.String(), "text/html": b.String(), "image/svg+xml": h.SVG()}
+	c := display.LineChart().Title(metric).X("epoch").Y(metric)
+	if v, ok := h.Metrics[metric]; ok {
+		c.Series("train", epochs, v)
+	}
+	if v, ok := h.Metrics["val_"+metric]; ok {
+		c.Series("validation", epochs, v)
+	}
+	return c
 }
 
-// SVG draws one small line chart per metric (train and val_ together).
-func (h *History) SVG() string {
-	var base []string
-	for _, n := range h.Names() {
-		if !strings.HasPrefix(n, "val_") {
-			base = append(base, n)
+// Table returns the per-epoch logs as a display table.
+func (h *History) Table() *display.Table {
+	names := h.Names()
+	headers := append([]string{"epoch", "seconds"}, names...)
+	var rows [][]any
+	for i, e := range h.Epochs {
+		row := []any{e + 1, h.End[i].Sub(h.Begin[i]).Seconds()}
+		for _, n := range names {
+			row = append(row, h.Metrics[n][i])
 		}
+		rows = append(rows, row)
 	}
-	for _, n := range h.Names() {
-		if strings.HasPrefix(n, "val_") && h.Metrics[n[4:]] == nil {
-			base = append(base, n)
-		}
-	}
-	const w, ph, pad = 320, 200, 40
+	return display.NewTable(headers, rows)
+}
+
+// MimeBundle renders the history as SVG charts of each metric (train and
+// validation) above a table of the per-epoch logs.
+func (h *History) MimeBundle() map[string]any {
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="11">`, w*max(len(base), 1), ph)
-	for i, n := range base {
-		series := [][]float64{h.Metrics[n]}
-		if v, ok := h.Metrics["val_"+n]; ok && !strings.HasPrefix(n, "val_") {
-			series = append(series, v)
+	b.WriteString("<div>")
+	for _, n := range h.Names() {
+		if strings.HasPrefix(n, "val_") && h.Metrics[n[4:]] != nil {
+			continue
 		}
-		lo, hi := math.Inf(1), math.Inf(-1)
-		for _, s := range series {
-			for _, v := range s {
-				if !math.IsNaN(v) {
-					lo, hi = math.Min(lo, v), math.Max(hi, v)
-				}
-			}
+		if svg, err := h.Chart(strings.TrimPrefix(n, "val_")).Size(420, 260).SVG(); err == nil {
+			b.WriteString(`<div style="display:inline-block">` + svg + "</div>")
 		}
-		if hi <= lo {
-			hi, lo = lo+0.5, lo-0.5
-		}
-		x0 := i * w
-		fmt.Fprintf(&b, `<g transform="translate(%d,0)"><text x="%d" y="14" text-anchor="middle">%s</text>`, x0, w/2, html.EscapeString(n))
-		fmt.Fprintf(&b, `<rect x="%d" y="20" width="%d" height="%d" fill="none" stroke="#ccc"/>`, pad, w-pad-10, ph-pad-20)
-		fmt.Fprintf(&b, `<text x="%d" y="26" text-anchor="end">%.3g</text><text x="%d" y="%d" text-anchor="end">%.3g</text>`, pad-3, hi, pad-3, ph-pad, lo)
-		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle">epoch</text>`, w/2, ph-8)
-		colors := []string{"#1f77b4", "#ff7f0e"}
-		for si, s := range series {
-			var pts []string
-			for j, v := range s {
-				if math.IsNaN(v) {
-					continue
-				}
-				x := float64(pad)
-				if len(s) > 1 {
-					x += float64(j) * float64(w-pad-10) / float64(len(s)-1)
-				} else {
-					x += float64(w-pad-10) / 2
-				}
-				y := 20 + float64(ph-pad-20)*(hi-v)/(hi-lo)
-				pts = append(pts, fmt.Sprintf("%.1f,%.1f", x, y))
-				fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="2.5" fill="%s"/>`, x, y, colors[si])
-			}
-			dash := ""
-			if si == 1 {
-				dash = ` stroke-dasharray="4 3"`
-			}
-			fmt.Fprintf(&b, `<polyline points="%s" fill="none" stroke="%s" stroke-width="1.5"%s/>`, strings.Join(pts, " "), colors[si], dash)
-		}
-		b.WriteString("</g>")
 	}
-	b.WriteString("</svg>")
-	return b.String()
+	b.WriteString(h.Table().HTML())
+	b.WriteString("</div>")
+	return map[string]any{"text/plain": h.String(), "text/html": b.String()}
 }
 
 func formatLogs(l Logs) string {

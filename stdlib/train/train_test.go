@@ -384,8 +384,11 @@ func TestCSVLoggerAndCheckpoint(t *testing.T) {
 		t.Errorf("%d epochs", len(h.Epochs))
 	}
 	b := h.MimeBundle()
-	if svg, _ := b["image/svg+xml"].(string); !strings.Contains(svg, "<polyline") || !strings.Contains(svg, "stroke-dasharray") {
-		t.Error("history chart lacks lines")
+	if html, _ := b["text/html"].(string); strings.Count(html, "<svg") != 2 || !strings.Contains(html, "val_accuracy") {
+		t.Errorf("history display lacks the loss and accuracy charts or the table:\n%.300s", html)
+	}
+	if c := h.Chart("accuracy"); c.Err() != nil || !strings.Contains(c.String(), "validation") {
+		t.Errorf("accuracy chart: %v\n%s", c.Err(), c)
 	}
 }
 
