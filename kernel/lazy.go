@@ -3,7 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
-	"sync"
+	"runtime/debug"
 
 	"github.com/gopherlab/gopherlab/display"
 	"github.com/gopherlab/gopherlab/kernel/cell"
@@ -15,7 +15,6 @@ type evaluator = cell.Evaluator
 // kernel binds its sockets and answers kernel_info while the interpreter
 // loads its symbol tables. Calls that need the evaluator wait for it.
 type lazyEvaluator struct {
-	once  sync.Once
 	ready chan struct{}
 	ev    cell.Evaluator
 	err   error
@@ -24,11 +23,14 @@ type lazyEvaluator struct {
 func newLazyEvaluator(build func() (cell.Evaluator, error)) *lazyEvaluator {
 	l := &lazyEvaluator{ready: make(chan struct{})}
 	go func() {
-		defer close(l.ready)
 		l.ev, l.err = build()
 		if l.err != nil {
 			l.err = fmt.Errorf("the Go evaluator failed to start: %w", l.err)
 		}
+		close(l.ready)
+		// Loading the interpreter's symbol tables leaves garbage behind;
+		// return it to the OS so an idle kernel stays small.
+		debug.FreeOSMemory()
 	}()
 	return l
 }

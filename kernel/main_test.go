@@ -259,6 +259,7 @@ func TestRunWritesOutputsAndNamesFailingCell(t *testing.T) {
 	if li, _ := out.Metadata["language_info"].(map[string]any); li["name"] != "go" || li["file_extension"] != ".go" {
 		t.Errorf("language_info %v", out.Metadata["language_info"])
 	}
+	validateWithNbformat(t, filepath.Join(dir, "tour.nbconvert.ipynb"))
 	// The input is untouched.
 	in, _ := notebook.ReadFile(src)
 	if in.Cells[0].ExecutionCount != nil {
@@ -328,4 +329,27 @@ func TestRunTimeoutInterruptsCell(t *testing.T) {
 	if el := time.Since(start); el > 20*time.Second {
 		t.Fatalf("took %v", el)
 	}
+}
+
+// validateWithNbformat checks path with Jupyter's own nbformat validator
+// (Debian python3-nbformat).
+func validateWithNbformat(t *testing.T, path string) {
+	t.Helper()
+	for _, py := range []string{"/usr/bin/python3", "python3"} {
+		if exec.Command(py, "-c", "import nbformat").Run() != nil {
+			continue
+		}
+		out, err := exec.Command(py, "-c", "import sys, nbformat; nb = nbformat.read(sys.argv[1], as_version=nbformat.NO_CONVERT); nbformat.validate(nb); print(nb.nbformat, nb.nbformat_minor)", path).CombinedOutput()
+		if err != nil {
+			t.Fatalf("nbformat rejects %s: %v\n%s", path, err, out)
+		}
+		if strings.TrimSpace(string(out)) != "4 5" {
+			t.Fatalf("nbformat version %q, want 4 5", out)
+		}
+		return
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("python3 with nbformat (apt install python3-nbformat) is required in CI")
+	}
+	t.Log("skipping nbformat validation: no python3 with nbformat (apt install python3-nbformat)")
 }
