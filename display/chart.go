@@ -170,7 +170,7 @@ func (c *Chart) Values(name string, samples any) *Chart {
 
 // Grid sets a heatmap's cells: z[i][j] is the value at column xs[j] and row
 // ys[i]. xs and ys are labels ([]string or numbers); nil means 0, 1, 2, ….
-func (c *Chart) Grid(xs, ys any, z any) *Chart {
+func (c *Chart) Grid(xs, ys, z any) *Chart {
 	if c.kind != kindHeatmap {
 		c.fail(fmt.Errorf("Grid is for heatmaps; a %s takes Series", kindNames[c.kind]))
 		return c
