@@ -176,8 +176,7 @@ func Decode(frames [][]byte, s *Signer) (*Message, error) {
 	if err := unmarshalObject(rest[3], &m.Metadata); err != nil {
 		return nil, fmt.Errorf("metadata: %w", err)
 	}
-	var probe map[string]json.RawMessage
-	if err := unmarshalObject(rest[4], &probe); err != nil {
+	if err := checkObject(rest[4]); err != nil {
 		return nil, fmt.Errorf("content: %w", err)
 	}
 	m.Content = json.RawMessage(rest[4])
@@ -190,11 +189,27 @@ func Decode(frames [][]byte, s *Signer) (*Message, error) {
 	return m, nil
 }
 
+// checkObject verifies that b is one valid JSON object without decoding it.
+func checkObject(b []byte) error {
+	t := bytes.TrimSpace(b)
+	if len(t) == 0 || t[0] != '{' {
+		return fmt.Errorf("%w: not a JSON object", ErrBadJSON)
+	}
+	if !json.Valid(t) {
+		var v any
+		return fmt.Errorf("%w: %v", ErrBadJSON, json.Unmarshal(t, &v))
+	}
+	return nil
+}
+
 // unmarshalObject decodes a JSON object; anything else is ErrBadJSON.
 func unmarshalObject(b []byte, v any) error {
 	t := bytes.TrimSpace(b)
 	if len(t) == 0 || t[0] != '{' {
 		return fmt.Errorf("%w: not a JSON object", ErrBadJSON)
+	}
+	if len(t) == 2 && t[1] == '}' {
+		return nil // {}: the common empty parent_header and metadata
 	}
 	if err := json.Unmarshal(t, v); err != nil {
 		return fmt.Errorf("%w: %v", ErrBadJSON, err)
