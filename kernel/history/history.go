@@ -9,9 +9,11 @@ package history
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -85,10 +87,10 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("history: lock %s: %w", path, err)
 	}
 	defer syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-	maxSession := 0
-	if err := scan(path, func(r record) { maxSession = max(maxSession, r.Session) }); err != nil {
+	maxSession, err := lastSession(f)
+	if err != nil {
 		f.Close()
-		return nil, err
+		return nil, fmt.Errorf("history: reading %s: %w", path, err)
 	}
 	s := &Store{path: path, f: f, session: maxSession + 1}
 	if err := s.append(record{Session: s.session, Start: now()}); err != nil {
@@ -96,6 +98,48 @@ func Open(path string) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// lastSession finds the highest session number by reading the file
+// backwards: sessions are claimed under the lock in increasing order, so
+// the last session-start record holds the highest number. Kernel start-up
+// then costs the same with a long history as with an empty one.
+func lastSession(f *os.File) (int, error) {
+	st, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	const chunk = 64 << 10
+	end := st.Size()
+	var tail []byte // bytes after the last newline not yet parsed
+	best := 0
+	for end > 0 {
+		start := max(end-chunk, 0)
+		buf := make([]byte, end-start)
+		if _, err := f.ReadAt(buf, start); err != nil && !errors.Is(err, io.EOF) {
+			return 0, err
+		}
+		buf = append(buf, tail...)
+		lines := bytes.Split(buf, []byte("\n"))
+		// The first piece may be a partial line unless we are at the start.
+		first := 0
+		if start > 0 {
+			first = 1
+			tail = lines[0]
+		}
+		for i := len(lines) - 1; i >= first; i-- {
+			var r record
+			if json.Unmarshal(lines[i], &r) != nil || r.Session <= 0 {
+				continue
+			}
+			if r.Start != "" {
+				return max(best, r.Session), nil
+			}
+			best = max(best, r.Session)
+		}
+		end = start
+	}
+	return best, nil
 }
 
 func now() string { return time.Now().UTC().Format(time.RFC3339Nano) }

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -167,5 +168,32 @@ func TestMemoryStore(t *testing.T) {
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestLastSessionAcrossChunks(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "h.jsonl")
+	for i := 1; i <= 3; i++ {
+		s, err := Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Enough entries that the session records span several 64 KiB
+		// chunks when read backwards.
+		for line := 1; line <= 400; line++ {
+			s.Add(line, strings.Repeat("x", 300))
+		}
+		s.Close()
+	}
+	f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString(`{"session":2,"line":401,"source":"late write from an older kernel"}` + "\n" + `{"sess`)
+	f.Close()
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if s.Session() != 4 {
+		t.Fatalf("session %d, want 4", s.Session())
 	}
 }
