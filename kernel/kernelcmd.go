@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/gopherlab/gopherlab/kernel/eval"
 	"github.com/gopherlab/gopherlab/kernel/history"
@@ -49,7 +50,17 @@ func cmdKernel(args []string, stderr io.Writer) int {
 	}
 
 	ev := newLazyEvaluator(func() (evaluator, error) { return eval.New(eval.Options{}) })
-	defer ev.Close()
+	// Close the evaluator at exit, but do not let a cell that ignores
+	// interrupts keep the process alive.
+	defer func() {
+		closed := make(chan struct{})
+		go func() { ev.Close(); close(closed) }()
+		select {
+		case <-closed:
+		case <-time.After(2 * time.Second):
+			logger.Print("evaluator did not close in 2s; exiting anyway")
+		}
+	}()
 
 	srv, err := server.New(ci, ev, server.Options{History: hist, Logger: logger})
 	if err != nil {

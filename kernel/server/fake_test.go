@@ -58,6 +58,9 @@ func (e *scriptEvaluator) Execute(ctx context.Context, req cell.Request, sink ce
 			case <-ctx.Done():
 				return &cell.Error{Name: "Interrupted", Value: "interrupted during sleep", Traceback: []string{"Interrupted: sleep " + arg}}
 			}
+		case "hang": // a cell that ignores interrupts
+			d, _ := time.ParseDuration(arg)
+			time.Sleep(d)
 		case "raise":
 			name, msg, _ := strings.Cut(arg, " ")
 			return &cell.Error{Name: name, Value: msg, Traceback: []string{name + ": " + msg, "  at line 1"}}

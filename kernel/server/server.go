@@ -159,20 +159,28 @@ func (s *Server) Serve(ctx context.Context) (restart bool, err error) {
 	go s.readShell()
 	go s.readControl()
 	go s.readStdin()
+	// The shell loop is not waited for: a cell that ignores interrupts must
+	// not keep a shutdown_request from taking effect.
+	go s.shellLoop()
+	select {
+	case <-ctx.Done():
+		s.Interrupt()
+		return false, ctx.Err()
+	case <-s.done:
+		return s.restart, nil
+	}
+}
+
+// shellLoop serves shell requests one at a time, in order.
+func (s *Server) shellLoop() {
 	for {
 		select {
-		case <-ctx.Done():
-			s.Interrupt()
-			return false, ctx.Err()
+		case <-s.ctx.Done():
+			return
 		case <-s.done:
-			return s.restart, nil
+			return
 		case m := <-s.shellQ:
 			s.handle(s.shell, wire.Shell, m)
-			select {
-			case <-s.done:
-				return s.restart, nil
-			default:
-			}
 		}
 	}
 }

@@ -580,6 +580,26 @@ func TestShutdown(t *testing.T) {
 	}
 }
 
+func TestShutdownWhileCellIgnoresInterrupt(t *testing.T) {
+	h := startKernel(t, nil, Options{})
+	c := h.dial(client.Options{})
+	m, _ := c.Send(wire.Shell, "execute_request", map[string]any{"code": "hang 3s"})
+	c.Forget(m.Header.MsgID)
+	time.Sleep(100 * time.Millisecond)
+	start := time.Now()
+	if err := c.Shutdown(testCtx(t), false); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-h.done:
+		if el := time.Since(start); el > time.Second {
+			t.Fatalf("shutdown took %v", el)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("Serve did not return while a cell ignored the interrupt")
+	}
+}
+
 func TestInterruptLongCellKeepsState(t *testing.T) {
 	h := startKernel(t, nil, Options{})
 	c := h.dial(client.Options{})
