@@ -26,6 +26,45 @@ type colBuf struct {
 	rows  int
 }
 
+// colHint remembers the capacities one column of a batch needed.
+type colHint struct {
+	vals, offs, voffs, data int
+}
+
+func (h *colHint) update(c *colBuf, e elemType) {
+	switch e {
+	case elemF32:
+		h.vals = max(h.vals, cap(c.f32))
+	case elemF64:
+		h.vals = max(h.vals, cap(c.f64))
+	case elemI64:
+		h.vals = max(h.vals, cap(c.i64))
+	case elemI32:
+		h.vals = max(h.vals, cap(c.i32))
+	default:
+		h.voffs = max(h.voffs, cap(c.voffs))
+		h.data = max(h.data, len(c.data))
+	}
+	h.offs = max(h.offs, cap(c.offs))
+}
+
+// grow preallocates c for the capacities in h.
+func (c *colBuf) grow(h colHint, e elemType) {
+	switch e {
+	case elemF32:
+		c.f32 = make([]float32, 0, h.vals)
+	case elemF64:
+		c.f64 = make([]float64, 0, h.vals)
+	case elemI64:
+		c.i64 = make([]int64, 0, h.vals)
+	case elemI32:
+		c.i32 = make([]int32, 0, h.vals)
+	default:
+		c.voffs = make([]int32, 0, h.voffs)
+	}
+	c.offs = make([]int32, 0, h.offs)
+}
+
 // nvals returns the number of values (elements) stored.
 func (c *colBuf) nvals(e elemType) int {
 	switch e {
@@ -116,12 +155,38 @@ type decoder struct {
 	tmpF    []float64
 	tmpI    []int64
 	tmpB    [][]byte
-	curName []byte
+	next    int // predicted slot of the next feature
 }
 
 func newDecoder(p *plan) *decoder {
 	n := len(p.names)
 	return &decoder{p: p, present: make([]bool, n), raws: make([]example.RawFeature, n), offs: make([]int, n)}
+}
+
+// VisitFeature records where a feature's value is (phase one of a record).
+func (d *decoder) VisitFeature(name, fb []byte, off int) error {
+	p := d.p
+	// Writers emit features in the same order in every record: try the
+	// slot after the previous one before hashing the name.
+	s, ok := d.next, d.next < len(p.names) && p.names[d.next] == string(name)
+	if !ok {
+		s, ok = p.slots[string(name)]
+	}
+	d.next = s + 1
+	if !ok {
+		if p.strict {
+			return &mismatch{feature: string(name), offset: off, expected: "no such feature (not in the inferred schema; scan all records or pass Schema)", found: "a feature"}
+		}
+		return nil
+	}
+	raw, err := example.ParseFeature(fb)
+	if err != nil {
+		return &mismatch{feature: string(name), offset: off, err: err}
+	}
+	d.present[s] = true
+	d.raws[s] = raw
+	d.offs[s] = off
+	return nil
 }
 
 // mismatch is a record that contradicts the plan.
@@ -202,30 +267,8 @@ func (d *decoder) decodeRecord(b *batch, rec []byte) *mismatch {
 	for i := range d.present {
 		d.present[i] = false
 	}
-	next := 0
-	err := example.RangeFeatures(rec, func(name, fb []byte, off int) error {
-		// Writers emit features in the same order in every record: try the
-		// slot after the previous one before hashing the name.
-		s, ok := next, next < len(p.names) && p.names[next] == string(name)
-		if !ok {
-			s, ok = p.slots[string(name)]
-		}
-		next = s + 1
-		if !ok {
-			if p.strict {
-				return &mismatch{feature: string(name), offset: off, expected: "no such feature (not in the inferred schema; scan all records or pass Schema)", found: "a feature"}
-			}
-			return nil
-		}
-		raw, err := example.ParseFeature(fb)
-		if err != nil {
-			return &mismatch{feature: string(name), offset: off, err: err}
-		}
-		d.present[s] = true
-		d.raws[s] = raw
-		d.offs[s] = off
-		return nil
-	})
+	d.next = 0
+	err := example.WalkFeatures(rec, d)
 	if err != nil {
 		if m, ok := err.(*mismatch); ok {
 			return m
@@ -236,6 +279,9 @@ func (d *decoder) decodeRecord(b *batch, rec []byte) *mismatch {
 	for s := range d.present {
 		cols := p.slotCols[s]
 		if !d.present[s] || d.raws[s].Kind == example.KindNone {
+			if !p.cols[cols[0]].Nullable {
+				return &mismatch{feature: p.names[s], expected: describe(p, s) + ", not nullable", found: "no value (feature missing)"}
+			}
 			for _, ci := range cols {
 				c := &b.cols[ci]
 				c.nulls = append(c.nulls, row)
@@ -268,7 +314,7 @@ func (d *decoder) decodeRecord(b *batch, rec []byte) *mismatch {
 			}
 			if got := c.nvals(pc.elem) - before; got != 1 {
 				c.truncVals(pc.elem, before)
-				if got == 0 {
+				if got == 0 && pc.Nullable {
 					// An empty list under a scalar column is a missing value.
 					c.nulls = append(c.nulls, row)
 					c.appendZero(pc.elem)
@@ -306,7 +352,7 @@ func (d *decoder) appendElems(b *batch, s int, raw *example.RawFeature, row int3
 	if err != nil {
 		return &mismatch{feature: p.names[s], offset: d.offs[s], err: err}
 	}
-	if n == 0 {
+	if n == 0 && p.cols[cols[0]].Nullable {
 		for _, ci := range cols {
 			c := &b.cols[ci]
 			c.nulls = append(c.nulls, row)
@@ -412,7 +458,7 @@ func (b *batch) record(p *plan) arrow.Record {
 		values := valuesData(c, pc.elem)
 		var data arrow.ArrayData
 		if pc.mode == modeList {
-			data = array.NewData(arrow.ListOf(pc.elem.arrow()), b.rows,
+			data = array.NewData(p.schema.Field(i).Type, b.rows,
 				[]*memory.Buffer{validity, memory.NewBufferBytes(sliceBytes(c.offs))},
 				[]arrow.ArrayData{values}, len(c.nulls), 0)
 			values.Release()

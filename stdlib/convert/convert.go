@@ -74,7 +74,7 @@ type Options struct {
 	ParquetCompression string
 	// RowGroupSize is the maximum rows per Parquet row group (default 65536).
 	RowGroupSize int
-	// BatchSize is the number of records decoded as one unit (default 8192).
+	// BatchSize is the number of records decoded as one unit (default 4096).
 	BatchSize int
 	// SkipCorrupt drops records that are not Examples, contradict the
 	// schema or fail their data checksum, instead of failing; they are
@@ -96,7 +96,7 @@ func (o *Options) defaults() error {
 		o.RowGroupSize = 65536
 	}
 	if o.BatchSize <= 0 {
-		o.BatchSize = 8192
+		o.BatchSize = 4096
 	}
 	if o.BatchSize > o.RowGroupSize {
 		o.BatchSize = o.RowGroupSize
@@ -249,8 +249,9 @@ func TFRecordsToParquet(ctx context.Context, files []string, outDir string, opts
 // inferPlan scans the inputs in parallel and decides the schema.
 func inferPlan(ctx context.Context, files []string, opts Options) (*plan, error) {
 	type scanOut struct {
-		stats []*featureStats
-		err   error
+		stats   []*featureStats
+		records int64
+		err     error
 	}
 	outs := make([]scanOut, len(files))
 	sem := make(chan struct{}, opts.Workers)
@@ -261,17 +262,19 @@ func inferPlan(ctx context.Context, files []string, opts Options) (*plan, error)
 		go func(i int, f string) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			st, err := scanFile(ctx, f, opts)
-			outs[i] = scanOut{st, err}
+			st, n, err := scanFile(ctx, f, opts)
+			outs[i] = scanOut{st, n, err}
 		}(i, f)
 	}
 	wg.Wait()
 	var merged []*featureStats
+	var records int64
 	byName := map[string]*featureStats{}
 	for _, o := range outs {
 		if o.err != nil {
 			return nil, o.err
 		}
+		records += o.records
 		for _, st := range o.stats {
 			m, ok := byName[st.name]
 			if !ok {
@@ -292,7 +295,7 @@ func inferPlan(ctx context.Context, files []string, opts Options) (*plan, error)
 			m.nonUTF8 = m.nonUTF8 || st.nonUTF8
 		}
 	}
-	return planFromStats(merged, opts.ConvertLists)
+	return planFromStats(merged, records, opts.ConvertLists)
 }
 
 // Time budget checks: the scan and conversion loops poll ctx every

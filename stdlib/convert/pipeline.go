@@ -17,19 +17,20 @@ import (
 )
 
 // scanFile collects feature statistics of one input for schema inference.
-func scanFile(ctx context.Context, path string, opts Options) ([]*featureStats, error) {
+// It returns the statistics and the number of records scanned.
+func scanFile(ctx context.Context, path string, opts Options) ([]*featureStats, int64, error) {
 	r, err := openInput(path, opts)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer r.Close()
 	var order []*featureStats
 	byName := map[string]*featureStats{}
 	var seen []int64 // last record index each feature was counted at
-	var rec int64
+	var rec, scanned int64
 	for ; opts.InferSample <= 0 || rec < int64(opts.InferSample); rec++ {
 		if rec%ctxEvery == 0 && ctx.Err() != nil {
-			return nil, ctx.Err()
+			return nil, 0, ctx.Err()
 		}
 		data, err := r.Next()
 		if err == io.EOF {
@@ -42,7 +43,7 @@ func scanFile(ctx context.Context, path string, opts Options) ([]*featureStats, 
 			if opts.SkipCorrupt && errors.Is(err, tfrecord.ErrCorrupt) {
 				break
 			}
-			return nil, err
+			return nil, 0, err
 		}
 		off := r.Offset()
 		var bad error
@@ -83,7 +84,7 @@ func scanFile(ctx context.Context, path string, opts Options) ([]*featureStats, 
 			}
 			st.minLen = min(st.minLen, n)
 			st.maxLen = max(st.maxLen, n)
-			if seen[idx] != rec {
+			if seen[idx] != rec && raw.Kind != example.KindNone {
 				seen[idx] = rec
 				st.count++
 			}
@@ -100,23 +101,26 @@ func scanFile(ctx context.Context, path string, opts Options) ([]*featureStats, 
 			if opts.SkipCorrupt {
 				continue
 			}
-			return nil, err
+			return nil, 0, err
 		}
+		scanned++
 	}
-	return order, nil
+	return order, scanned, nil
 }
 
 // conversion is the shared state of one TFRecordsToParquet call.
 type conversion struct {
-	ctx    context.Context // cancelled with the first error as cause
-	cancel context.CancelCauseFunc
-	p      *plan
-	opts   Options
-	outDir string
-	work   chan *batch
-	free   chan *batch
+	ctx     context.Context // cancelled with the first error as cause
+	cancel  context.CancelCauseFunc
+	p       *plan
+	opts    Options
+	outDir  string
+	work    chan *batch
+	free    chan *batch
+	writers chan struct{} // bounds the chunk files written at once
 
 	mu       sync.Mutex
+	hint     sizeHint
 	firstErr error
 	outs     []outFile
 	skipped  int64
@@ -138,11 +142,39 @@ func (c *conversion) getBatch() *batch {
 	case b := <-c.free:
 		return b
 	default:
-		return &batch{}
 	}
+	// A new batch starts with the capacities earlier batches needed, so
+	// that filling it does not copy while growing.
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b := &batch{raw: make([]byte, 0, c.hint.raw), ends: make([]int, 0, c.opts.BatchSize), offsets: make([]int64, 0, c.opts.BatchSize)}
+	if c.hint.cols != nil {
+		b.cols = make([]colBuf, len(c.hint.cols))
+		for i, h := range c.hint.cols {
+			b.cols[i].grow(h, c.p.cols[i].elem)
+		}
+	}
+	return b
+}
+
+// sizeHint remembers the largest buffers a batch needed.
+type sizeHint struct {
+	raw  int
+	cols []colHint
 }
 
 func (c *conversion) putBatch(b *batch) {
+	c.mu.Lock()
+	c.hint.raw = max(c.hint.raw, cap(b.raw))
+	if len(b.cols) > 0 {
+		if c.hint.cols == nil {
+			c.hint.cols = make([]colHint, len(b.cols))
+		}
+		for i := range b.cols {
+			c.hint.cols[i].update(&b.cols[i], c.p.cols[i].elem)
+		}
+	}
+	c.mu.Unlock()
 	b.raw, b.ends, b.offsets = b.raw[:0], b.ends[:0], b.offsets[:0]
 	b.done, b.err, b.last, b.eof, b.resumed = nil, nil, false, false, ""
 	select {
@@ -157,7 +189,8 @@ func runConversion(parent context.Context, files []string, outDir string, p *pla
 	ctx, cancel := context.WithCancelCause(parent)
 	defer cancel(nil)
 	c := &conversion{ctx: ctx, cancel: cancel, p: p, opts: opts, outDir: outDir,
-		work: make(chan *batch, opts.Workers), free: make(chan *batch, 4*opts.Workers+4)}
+		work: make(chan *batch, opts.Workers), free: make(chan *batch, 3*opts.Workers+2),
+		writers: make(chan struct{}, opts.Workers)}
 	var workers sync.WaitGroup
 	for i := 0; i < opts.Workers; i++ {
 		workers.Add(1)
@@ -221,7 +254,7 @@ func (c *conversion) convertFile(idx int, path string) error {
 		return err
 	}
 	defer r.Close()
-	order := make(chan *batch, 2*c.opts.Workers+2)
+	order := make(chan *batch, c.opts.Workers+1)
 	werr := make(chan error, 1)
 	go func() {
 		err := c.writeFile(idx, path, order)
@@ -368,19 +401,64 @@ func (cw *chunkWriter) abort() {
 	cw.f.Abort()
 }
 
-// writeFile consumes the file's batches in order and writes chunk files.
-func (c *conversion) writeFile(idx int, path string, order <-chan *batch) (err error) {
+// writeFile hands the file's batches, in order, to one goroutine per
+// output chunk; up to Workers chunks (over all files) are written at once,
+// so a single large input is still written in parallel.
+func (c *conversion) writeFile(idx int, path string, order <-chan *batch) error {
+	var wg sync.WaitGroup
+	var cur chan *batch
+	curChunk := -1
+	defer func() {
+		if cur != nil {
+			close(cur)
+		}
+		wg.Wait()
+	}()
+	for b := range order {
+		if b.chunk != curChunk {
+			if cur != nil {
+				close(cur)
+				cur = nil
+			}
+			select {
+			case c.writers <- struct{}{}:
+			case <-c.ctx.Done():
+				<-b.done
+				for b := range order {
+					<-b.done
+				}
+				return context.Cause(c.ctx)
+			}
+			curChunk = b.chunk
+			cur = make(chan *batch, 2)
+			wg.Add(1)
+			go func(chunk int, in <-chan *batch) {
+				defer wg.Done()
+				defer func() { <-c.writers }()
+				if err := c.writeChunk(idx, path, chunk, in); err != nil {
+					c.fail(err)
+				}
+			}(b.chunk, cur)
+		}
+		cur <- b
+	}
+	return nil
+}
+
+// writeChunk writes the batches of one chunk into its file.
+func (c *conversion) writeChunk(idx int, path string, chunk int, in <-chan *batch) (err error) {
 	var cw *chunkWriter
 	defer func() {
 		if cw != nil {
 			cw.abort()
 		}
-		// Drain so that the reader never blocks.
-		for b := range order {
+		// Drain so that the dispatcher never blocks.
+		for b := range in {
 			<-b.done
 		}
 	}()
-	for b := range order {
+	out := filepath.Join(c.outDir, ChunkName(path, chunk))
+	for b := range in {
 		select {
 		case <-b.done:
 		case <-c.ctx.Done():
@@ -404,21 +482,19 @@ func (c *conversion) writeFile(idx int, path string, order <-chan *batch) (err e
 		}
 		if b.resumed != "" {
 			if b.last {
-				st, _ := os.Stat(b.resumed)
 				var size int64
-				if st != nil {
+				if st, _ := os.Stat(b.resumed); st != nil {
 					size = st.Size()
 				}
-				c.addOut(outFile{input: idx, chunk: b.chunk, path: b.resumed, rows: int64(c.opts.Chunks), bytes: size, resumed: true})
+				c.addOut(outFile{input: idx, chunk: chunk, path: b.resumed, rows: int64(c.opts.Chunks), bytes: size, resumed: true})
 			}
 			c.putBatch(b)
 			continue
 		}
-		out := filepath.Join(c.outDir, ChunkName(path, b.chunk))
 		if cw == nil {
 			// A file whose record count is a multiple of Chunks ends with an
 			// empty batch: no extra empty file, except for an empty input.
-			if b.rows == 0 && b.eof && b.chunk > 0 {
+			if b.rows == 0 && b.eof && chunk > 0 {
 				c.putBatch(b)
 				continue
 			}
@@ -435,7 +511,7 @@ func (c *conversion) writeFile(idx int, path string, order <-chan *batch) (err e
 			}
 			cw.rows += int64(b.rows)
 		}
-		last, chunk := b.last, b.chunk
+		last := b.last
 		c.putBatch(b)
 		if last {
 			if err := cw.w.Close(); err != nil {
@@ -444,9 +520,8 @@ func (c *conversion) writeFile(idx int, path string, order <-chan *batch) (err e
 			if err := cw.f.Commit(); err != nil {
 				return fmt.Errorf("convert: %w", err)
 			}
-			st, _ := os.Stat(out)
 			var size int64
-			if st != nil {
+			if st, _ := os.Stat(out); st != nil {
 				size = st.Size()
 			}
 			c.addOut(outFile{input: idx, chunk: chunk, path: out, rows: cw.rows, bytes: size})

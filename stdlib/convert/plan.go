@@ -82,16 +82,18 @@ func elemOf(dt arrow.DataType) (elemType, example.Kind, bool) {
 
 // column is one output column.
 type column struct {
-	Name    string       `json:"column"`
-	Feature string       `json:"feature"`
-	Kind    string       `json:"kind"`
-	Mode    string       `json:"mode"`
-	Index   int          `json:"index,omitempty"`
-	Width   int          `json:"width,omitempty"`
-	kind    example.Kind `json:"-"`
-	mode    colMode      `json:"-"`
-	elem    elemType     `json:"-"`
-	slot    int          `json:"-"`
+	Name    string `json:"column"`
+	Feature string `json:"feature"`
+	Kind    string `json:"kind"`
+	Mode    string `json:"mode"`
+	Index   int    `json:"index,omitempty"`
+	Width   int    `json:"width,omitempty"`
+	// Nullable columns take missing features as nulls.
+	Nullable bool         `json:"nullable"`
+	kind     example.Kind `json:"-"`
+	mode     colMode      `json:"-"`
+	elem     elemType     `json:"-"`
+	slot     int          `json:"-"`
 }
 
 // plan is the one schema of a conversion and how to fill it.
@@ -142,9 +144,10 @@ func (p *plan) finish() error {
 		p.slotCols[s] = append(p.slotCols[s], i)
 		dt := c.elem.arrow()
 		if c.mode == modeList {
-			dt = arrow.ListOf(dt)
+			// tf.train.Feature lists never hold nulls.
+			dt = arrow.ListOfNonNullable(dt)
 		}
-		fields[i] = arrow.Field{Name: c.Name, Type: dt, Nullable: true}
+		fields[i] = arrow.Field{Name: c.Name, Type: dt, Nullable: c.Nullable}
 	}
 	for s, cols := range p.slotCols {
 		if len(cols) > 1 {
@@ -195,7 +198,7 @@ func planFromSchema(s *arrow.Schema) (*plan, error) {
 		if !ok {
 			return nil, fmt.Errorf("convert: field %q: type %s is not supported (want float32, float64, int64, int32, binary, string or a list of them)", f.Name, f.Type)
 		}
-		c := column{Name: f.Name, Feature: f.Name, kind: kind, mode: mode, elem: elem}
+		c := column{Name: f.Name, Feature: f.Name, kind: kind, mode: mode, elem: elem, Nullable: f.Nullable}
 		if r, ok := byName[f.Name]; ok {
 			c.Feature, c.Index, c.Width = r.Feature, r.Index, r.Width
 			if r.Mode == modeElem.String() {
@@ -228,9 +231,14 @@ type featureStats struct {
 }
 
 // planFromStats decides the columns from scan statistics.
-func planFromStats(stats []*featureStats, convertLists bool) (*plan, error) {
+//
+// A column is nullable only if some scanned record lacks the feature (or,
+// for a scalar, holds an empty list): required columns need no definition
+// levels in Parquet, which makes writing faster.
+func planFromStats(stats []*featureStats, records int64, convertLists bool) (*plan, error) {
 	p := &plan{strict: true}
 	for _, st := range stats {
+		nullable := st.count < records
 		elem := elemF32
 		switch st.kind {
 		case example.KindInt64:
@@ -246,13 +254,13 @@ func planFromStats(stats []*featureStats, convertLists bool) (*plan, error) {
 		}
 		switch {
 		case convertLists && st.minLen == 1 && st.maxLen == 1:
-			p.cols = append(p.cols, column{Name: st.name, Feature: st.name, kind: st.kind, mode: modeScalar, elem: elem})
+			p.cols = append(p.cols, column{Name: st.name, Feature: st.name, kind: st.kind, mode: modeScalar, elem: elem, Nullable: nullable})
 		case convertLists && st.minLen == st.maxLen && st.minLen > 1:
 			for i := 0; i < st.minLen; i++ {
-				p.cols = append(p.cols, column{Name: st.name + "_" + strconv.Itoa(i), Feature: st.name, kind: st.kind, mode: modeElem, Index: i, Width: st.minLen, elem: elem})
+				p.cols = append(p.cols, column{Name: st.name + "_" + strconv.Itoa(i), Feature: st.name, kind: st.kind, mode: modeElem, Index: i, Width: st.minLen, elem: elem, Nullable: nullable})
 			}
 		default:
-			p.cols = append(p.cols, column{Name: st.name, Feature: st.name, kind: st.kind, mode: modeList, elem: elem})
+			p.cols = append(p.cols, column{Name: st.name, Feature: st.name, kind: st.kind, mode: modeList, elem: elem, Nullable: nullable})
 		}
 	}
 	if len(p.cols) == 0 {

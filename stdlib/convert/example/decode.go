@@ -72,6 +72,22 @@ func skipField(num protowire.Number, typ protowire.Type, b []byte) int {
 // visited in wire order; when a name repeats, protobuf says the last one
 // wins. An error returned by fn stops the walk and is returned as is.
 func RangeFeatures(msg []byte, fn func(name, feature []byte, off int) error) error {
+	return WalkFeatures(msg, visitorFunc(fn))
+}
+
+// FeatureVisitor receives the features of a record from WalkFeatures.
+type FeatureVisitor interface {
+	// VisitFeature is called for each feature, as fn of RangeFeatures.
+	VisitFeature(name, feature []byte, off int) error
+}
+
+type visitorFunc func(name, feature []byte, off int) error
+
+func (f visitorFunc) VisitFeature(name, feature []byte, off int) error { return f(name, feature, off) }
+
+// WalkFeatures is RangeFeatures with a visitor: a pointer visitor costs no
+// allocation per record, unlike a closure that escapes.
+func WalkFeatures(msg []byte, v FeatureVisitor) error {
 	pos := 0
 	for pos < len(msg) {
 		num, typ, n := consumeTag(msg[pos:])
@@ -96,7 +112,7 @@ func RangeFeatures(msg []byte, fn func(name, feature []byte, off int) error) err
 			return errAt(pos, "bad length of features")
 		}
 		pos += n
-		if err := rangeEntries(msg[pos:pos+l], pos, fn); err != nil {
+		if err := rangeEntries(msg[pos:pos+l], pos, v); err != nil {
 			return err
 		}
 		pos += l
@@ -104,7 +120,7 @@ func RangeFeatures(msg []byte, fn func(name, feature []byte, off int) error) err
 	return nil
 }
 
-func rangeEntries(fs []byte, base int, fn func(name, feature []byte, off int) error) error {
+func rangeEntries(fs []byte, base int, v FeatureVisitor) error {
 	pos := 0
 	for pos < len(fs) {
 		num, typ, n := consumeTag(fs[pos:])
@@ -131,6 +147,17 @@ func rangeEntries(fs []byte, base int, fn func(name, feature []byte, off int) er
 		entry := fs[pos : pos+l]
 		entryBase := base + pos
 		pos += l
+		// Fast path: key then value, both with one-byte lengths (what every
+		// writer produces for short names and small features).
+		if l >= 4 && entry[0] == 0x0a && entry[1] < 0x80 {
+			kl := int(entry[1])
+			if vs := 2 + kl; vs+2 <= l && entry[vs] == 0x12 && entry[vs+1] < 0x80 && vs+2+int(entry[vs+1]) == l {
+				if err := v.VisitFeature(entry[2:vs], entry[vs+2:], entryBase+vs+2); err != nil {
+					return err
+				}
+				continue
+			}
+		}
 		var name, value []byte
 		valueOff := entryBase
 		for ep := 0; ep < len(entry); {
@@ -162,7 +189,7 @@ func rangeEntries(fs []byte, base int, fn func(name, feature []byte, off int) er
 			}
 			ep += m
 		}
-		if err := fn(name, value, valueOff); err != nil {
+		if err := v.VisitFeature(name, value, valueOff); err != nil {
 			return err
 		}
 	}
@@ -180,6 +207,13 @@ type RawFeature struct {
 // ParseFeature reads a serialized Feature. The returned value aliases b.
 func ParseFeature(b []byte) (RawFeature, error) {
 	var f RawFeature
+	// Fast path: a single list field whose one-byte length spans the rest.
+	if len(b) >= 2 && b[1] < 0x80 && int(b[1])+2 == len(b) {
+		switch b[0] {
+		case 0x0a, 0x12, 0x1a:
+			return RawFeature{Kind: Kind(b[0] >> 3), seg: b[2:]}, nil
+		}
+	}
 	pos := 0
 	for pos < len(b) {
 		num, typ, n := consumeTag(b[pos:])
@@ -547,7 +581,7 @@ func UnmarshalSequence(b []byte) (*SequenceExample, error) {
 		pos += n
 		// FeatureLists has the same shape as Features: map entries in field 1,
 		// whose values are FeatureList messages.
-		err := rangeEntries(b[pos:pos+l], pos, func(name, fl []byte, off int) error {
+		err := rangeEntries(b[pos:pos+l], pos, visitorFunc(func(name, fl []byte, off int) error {
 			list := s.FeatureLists[string(name)][:0:0]
 			for p := 0; p < len(fl); {
 				num, typ, n := consumeTag(fl[p:])
@@ -581,7 +615,7 @@ func UnmarshalSequence(b []byte) (*SequenceExample, error) {
 			}
 			s.FeatureLists[string(name)] = list
 			return nil
-		})
+		}))
 		if err != nil {
 			return nil, err
 		}
