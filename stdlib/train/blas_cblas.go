@@ -10,8 +10,9 @@ import "C"
 
 import "unsafe"
 
-// BLASName names the matrix-product backend compiled in.
-const BLASName = "OpenBLAS (cgo)"
+// BLAS names the matrix-product backend compiled in: "OpenBLAS (cgo)" by
+// default, "gonum (pure Go)" with the purego build tag or without cgo.
+func BLAS() string { return "OpenBLAS (cgo)" }
 
 // sgemm computes C = alpha*op(A)*op(B) + beta*C for row-major matrices,
 // op(A) being m×k and op(B) k×n.

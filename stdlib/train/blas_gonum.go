@@ -7,8 +7,9 @@ import (
 	"gonum.org/v1/gonum/blas/gonum"
 )
 
-// BLASName names the matrix-product backend compiled in.
-const BLASName = "gonum (pure Go)"
+// BLAS names the matrix-product backend compiled in: "OpenBLAS (cgo)" by
+// default, "gonum (pure Go)" with the purego build tag or without cgo.
+func BLAS() string { return "gonum (pure Go)" }
 
 // sgemm computes C = alpha*op(A)*op(B) + beta*C for row-major matrices,
 // op(A) being m×k and op(B) k×n.
