@@ -315,6 +315,22 @@ func TestRunOutputLocations(t *testing.T) {
 	}
 }
 
+func TestRunReportsKernelDeath(t *testing.T) {
+	dir := t.TempDir()
+	writeNotebook(t, dir, "dies.ipynb", "1 + 1", "import \"os\"\np, _ := os.FindProcess(os.Getpid())\np.Kill()", "2 + 2")
+	code, stderr := runCmd(t, dir, "dies.ipynb")
+	if code != 1 || !strings.Contains(stderr, "kernel died") || !strings.Contains(stderr, "cell index 1") {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	nb, err := notebook.ReadFile(filepath.Join(dir, "dies.nbconvert.ipynb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(nb.Cells[0].Outputs) != 1 || len(nb.Cells[1].Outputs) != 1 || nb.Cells[1].Outputs[0].Type() != "error" || nb.Cells[2].ExecutionCount != nil {
+		t.Fatalf("outputs %v / %v / %v", nb.Cells[0].Outputs, nb.Cells[1].Outputs, nb.Cells[2].Outputs)
+	}
+}
+
 func TestRunTimeoutInterruptsCell(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a cell until its timeout")

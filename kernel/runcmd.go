@@ -228,9 +228,13 @@ func startKernel(workDir string, logTee io.Writer) (*kernelProcess, *wire.Connec
 // stop asks the kernel to shut down and kills it if it does not exit.
 func (k *kernelProcess) stop(c *client.Client) {
 	if c != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		c.Shutdown(ctx, false)
-		cancel()
+		select {
+		case <-k.dead:
+		default:
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+			c.Shutdown(ctx, false)
+			cancel()
+		}
 		c.Close()
 	}
 	select {
