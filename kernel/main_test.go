@@ -369,3 +369,29 @@ func validateWithNbformat(t *testing.T, path string) {
 	}
 	t.Log("skipping nbformat validation: no python3 with nbformat (apt install python3-nbformat)")
 }
+
+func TestKernelRefusesBadConnectionFiles(t *testing.T) {
+	dir := t.TempDir()
+	md5 := filepath.Join(dir, "md5.json")
+	os.WriteFile(md5, []byte(`{"transport":"tcp","ip":"127.0.0.1","shell_port":50001,"iopub_port":50002,"stdin_port":50003,"control_port":50004,"hb_port":50005,"key":"k","signature_scheme":"hmac-md5"}`), 0o600)
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"missing file", []string{"kernel", filepath.Join(dir, "nope.json")}, "nope.json"},
+		{"unsupported scheme", []string{"kernel", md5}, `unsupported scheme "hmac-md5"`},
+		{"no argument", []string{"kernel"}, "usage: gopherlab kernel CONNECTION_FILE"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stderr bytes.Buffer
+			cmd := exec.Command(binary, tt.args...)
+			cmd.Stderr = &stderr
+			err := cmd.Run()
+			if err == nil || !strings.Contains(stderr.String(), tt.want) {
+				t.Fatalf("err %v, stderr %q, want %q", err, stderr.String(), tt.want)
+			}
+		})
+	}
+}
