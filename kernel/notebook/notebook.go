@@ -218,7 +218,7 @@ func parseCell(raw json.RawMessage) (*Cell, error) {
 			if err = decodeJSON(v, &outs); err == nil {
 				c.Outputs = []Output{}
 				for _, o := range outs {
-					c.Outputs = append(c.Outputs, Output(o))
+					c.Outputs = append(c.Outputs, joinMultiline(Output(o)))
 				}
 			}
 		case "execution_count":
@@ -320,6 +320,71 @@ func validateOutput(o Output) error {
 	return nil
 }
 
+// isJSONMime reports whether MIME type k holds a JSON value rather than
+// (multiline) text.
+func isJSONMime(k string) bool { return k == "application/json" || strings.HasSuffix(k, "+json") }
+
+// splitMime reports whether Jupyter stores MIME type k as a list of lines:
+// text types, SVG and JavaScript (base64 images stay one string).
+func splitMime(k string) bool {
+	return strings.HasPrefix(k, "text/") || k == "image/svg+xml" || k == "application/javascript"
+}
+
+// joinMultiline turns nbformat's list-of-lines values of an output (stream
+// text, text data) into plain strings, as nbformat does on read.
+func joinMultiline(o Output) Output {
+	join := func(v any) any {
+		parts, ok := v.([]any)
+		if !ok {
+			return v
+		}
+		var b strings.Builder
+		for _, p := range parts {
+			s, ok := p.(string)
+			if !ok {
+				return v
+			}
+			b.WriteString(s)
+		}
+		return b.String()
+	}
+	if t, ok := o["text"]; ok && o.Type() == "stream" {
+		o["text"] = join(t)
+	}
+	if data, ok := o["data"].(map[string]any); ok {
+		for k, v := range data {
+			if !isJSONMime(k) {
+				data[k] = join(v)
+			}
+		}
+	}
+	return o
+}
+
+// splitMultiline returns a copy of o with stream text and text data as
+// lists of lines, as Jupyter writes them.
+func splitMultiline(o Output) Output {
+	out := make(Output, len(o))
+	for k, v := range o {
+		out[k] = v
+	}
+	if t, ok := o["text"].(string); ok && o.Type() == "stream" {
+		out["text"] = splitLines(t)
+	}
+	if data, ok := o["data"].(map[string]any); ok {
+		nd := make(map[string]any, len(data))
+		for k, v := range data {
+			if s, ok := v.(string); ok && splitMime(k) {
+				nd[k] = splitLines(s)
+			} else {
+				nd[k] = v
+			}
+		}
+		out["data"] = nd
+	}
+	return out
+}
+
 // splitLines turns text into nbformat's list-of-lines form, each line
 // keeping its newline, as Jupyter writes source.
 func splitLines(s string) []string {
@@ -337,7 +402,7 @@ func splitLines(s string) []string {
 }
 
 // MarshalJSON encodes the notebook as Jupyter does: keys sorted, one-space
-// indent, sources as lists of lines.
+// indent, sources, stream text and text data as lists of lines.
 func (nb *Notebook) MarshalJSON() ([]byte, error) {
 	top := map[string]any{}
 	for k, v := range nb.Extra {
@@ -354,9 +419,9 @@ func (nb *Notebook) MarshalJSON() ([]byte, error) {
 		m["source"] = splitLines(c.Source)
 		m["metadata"] = orEmpty(c.Metadata)
 		if c.Type == "code" {
-			outs := c.Outputs
-			if outs == nil {
-				outs = []Output{}
+			outs := make([]Output, 0, len(c.Outputs))
+			for _, o := range c.Outputs {
+				outs = append(outs, splitMultiline(o))
 			}
 			m["outputs"] = outs
 			m["execution_count"] = c.ExecutionCount

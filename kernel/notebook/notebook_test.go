@@ -2,6 +2,8 @@ package notebook
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,6 +24,10 @@ func TestJupyterFileRoundTripsByteForByte(t *testing.T) {
 	}
 	if nb.Cells[2].Source != "" || nb.Cells[0].ID != "intro-1" {
 		t.Fatalf("cells %+v %+v", nb.Cells[0], nb.Cells[2])
+	}
+	outs := nb.Cells[1].Outputs
+	if outs[0]["text"] != "hello\nworld\n" || outs[2]["data"].(map[string]any)["text/html"] != "<b>x</b>" {
+		t.Fatalf("multiline values not joined: %v", outs)
 	}
 	out, err := nb.MarshalJSON()
 	if err != nil {
@@ -115,5 +121,46 @@ func TestReadFileNamesPath(t *testing.T) {
 	os.WriteFile(path, []byte("{}"), 0o644)
 	if _, err := ReadFile(path); err == nil || !strings.Contains(err.Error(), path) {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestMultilineOnWrite(t *testing.T) {
+	nb := New()
+	c := NewCell("code", "x")
+	c.Outputs = []Output{
+		Stream("stdout", "a\nb"),
+		DisplayData(map[string]any{"text/plain": "p\nq\n", "image/png": "aGVsbG8=\nd29ybGQ=", "application/json": map[string]any{"k": "v"}, "image/svg+xml": "<svg>\n</svg>"}, nil),
+	}
+	nb.Cells = append(nb.Cells, c)
+	out, err := nb.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw struct {
+		Cells []struct {
+			Outputs []map[string]any `json:"outputs"`
+		} `json:"cells"`
+	}
+	if err := json.Unmarshal(out, &raw); err != nil {
+		t.Fatal(err)
+	}
+	o := raw.Cells[0].Outputs
+	data := o[1]["data"].(map[string]any)
+	if fmt.Sprint(o[0]["text"]) != "[a\n b]" || fmt.Sprint(data["text/plain"]) != "[p\n q\n]" || fmt.Sprint(data["image/svg+xml"]) != "[<svg>\n </svg>]" {
+		t.Fatalf("not split: %v %v", o[0]["text"], data)
+	}
+	if _, ok := data["image/png"].(string); !ok {
+		t.Fatalf("base64 image split: %v", data["image/png"])
+	}
+	// The in-memory outputs are unchanged, and reading joins the lines.
+	if c.Outputs[0]["text"] != "a\nb" {
+		t.Fatal("MarshalJSON modified the outputs")
+	}
+	back, err := Parse(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Cells[0].Outputs[1]["data"].(map[string]any)["text/plain"] != "p\nq\n" {
+		t.Fatalf("read back %v", back.Cells[0].Outputs[1])
 	}
 }
