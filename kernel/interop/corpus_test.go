@@ -59,6 +59,7 @@ var corpus = []corpusCell{
 }
 
 func TestCorpusOverJupyterClient(t *testing.T) {
+	needEvaluator(t)
 	c := startClient(t, "gopherlab")
 	for _, cc := range corpus {
 		a := c.execute(cc.code, map[string]any{"timeout": 60})

@@ -46,6 +46,7 @@ func TestKernelInfo(t *testing.T) {
 }
 
 func TestExecuteStdoutAndResult(t *testing.T) {
+	needEvaluator(t)
 	c := startClient(t, "gopherlab")
 	code := "import \"fmt\"\nfmt.Println(\"hello, jupyter\")\nx := 6 * 7\nx"
 	a := c.execute(code)
@@ -97,6 +98,7 @@ func TestExecuteStdoutAndResult(t *testing.T) {
 }
 
 func TestExecuteErrors(t *testing.T) {
+	needEvaluator(t)
 	c := startClient(t, "gopherlab")
 	mustOK(t, "setup", c.execute("kept := \"still here\""))
 	cases := []struct {
@@ -149,6 +151,7 @@ func TestExecuteErrors(t *testing.T) {
 }
 
 func TestInterruptLongCell(t *testing.T) {
+	needEvaluator(t)
 	c := startClient(t, "gopherlab")
 	mustOK(t, "setup", c.execute("y := 7"))
 	a := c.execute("for {\n}", map[string]any{"interrupt_after": 1.0, "timeout": 30})
@@ -200,6 +203,7 @@ func TestRestart(t *testing.T) {
 }
 
 func TestStdin(t *testing.T) {
+	needEvaluator(t)
 	c := startClient(t, "gopherlab")
 	code := "import (\n\t\"bufio\"\n\t\"fmt\"\n\t\"os\"\n)\nline, _ := bufio.NewReader(os.Stdin).ReadString('\\n')\nfmt.Printf(\"got %q\\n\", line)"
 	a := c.execute(code, map[string]any{"allow_stdin": true, "stdin": []string{"gopher"}})
@@ -224,6 +228,7 @@ func TestStdin(t *testing.T) {
 // unanswered (is_complete, history, comm_info, inspect) and checks the
 // reply content frontends rely on.
 func TestEveryRequestAnswered(t *testing.T) {
+	needEvaluator(t)
 	c := startClient(t, "gopherlab")
 	mustOK(t, "execute", c.execute("import \"fmt\"\nfmt.Println(1)"))
 	cases := []struct {

@@ -180,6 +180,20 @@ func needKernel(t testing.TB) {
 	}
 }
 
+// evaluatorPending, when non-empty, is why the tests that need the issue-3
+// evaluator (cells mixing imports, declarations and statements; imports kept
+// across cells; completion; runtime errors as error replies) skip: that
+// evaluator is not committed yet. Set it to "" once kernel/eval lands.
+const evaluatorPending = "waiting for the issue-3 evaluator in kernel/eval (mixed cells, imports across cells, completion, panics as errors): not committed yet"
+
+// needEvaluator skips tests that need the full cell evaluator while it is pending.
+func needEvaluator(t testing.TB) {
+	t.Helper()
+	if evaluatorPending != "" {
+		t.Skip(evaluatorPending)
+	}
+}
+
 // needJupyterClient checks for Debian's python3 with jupyter_client.
 func needJupyterClient(t testing.TB) {
 	t.Helper()

@@ -86,6 +86,7 @@ func nbconvert(t *testing.T, name string, args ...string) (outPath string, outpu
 }
 
 func TestNbconvertExecute(t *testing.T) {
+	needEvaluator(t)
 	needJupyter(t, "nbconvert")
 	out, log, err := nbconvert(t, "small.ipynb", "--to", "notebook")
 	if err != nil || out == "" {
@@ -151,6 +152,7 @@ func TestNbconvertExecute(t *testing.T) {
 }
 
 func TestNbconvertCellError(t *testing.T) {
+	needEvaluator(t)
 	needJupyter(t, "nbconvert")
 	_, log, err := nbconvert(t, "failing.ipynb", "--to", "notebook")
 	if err == nil {
