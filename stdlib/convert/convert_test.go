@@ -133,6 +133,9 @@ func TestRoundTrip(t *testing.T) {
 	for _, comp := range []tfrecord.Compression{tfrecord.None, tfrecord.Zlib, tfrecord.Gzip} {
 		for _, pq := range []string{"snappy", "zstd", "gzip", "none"} {
 			for _, lists := range []bool{true, false} {
+				if testing.Short() && comp != tfrecord.None && pq != "snappy" {
+					continue // -short: every codec once, not every pair
+				}
 				name := fmt.Sprintf("%s/%s/convertLists=%v", comp, pq, lists)
 				t.Run(name, func(t *testing.T) {
 					dir := t.TempDir()
@@ -563,5 +566,45 @@ func TestSynthetic(t *testing.T) {
 	sort.Ints(keys)
 	if keys[0] != 0 || keys[len(keys)-1] != 19 {
 		t.Errorf("list lengths %v", keys)
+	}
+}
+
+// Whole batches and row groups with only nulls or only empty lists must be
+// written correctly (Parquet encoders see writes without any value).
+func TestSparseFeatures(t *testing.T) {
+	dir := t.TempDir()
+	var exs []*example.Example
+	for i := 0; i < 3000; i++ {
+		e := example.New().Set("id", example.Int64s(int64(i))).Set("rare_list", example.Int64s())
+		if i >= 2500 {
+			e.Set("late", example.Int64s(int64(i)))
+			e.Set("rare_list", example.Int64s(1, 2, int64(i)))
+			e.Set("late_s", example.Strings("x"))
+		}
+		exs = append(exs, e)
+	}
+	in := filepath.Join(dir, "sparse.tfrecords")
+	writeExamples(t, in, tfrecord.None, exs)
+	res, err := TFRecordsToParquet(ctx, []string{in}, filepath.Join(dir, "pq"), Options{ConvertLists: true, Chunks: 2000, RowGroupSize: 256, BatchSize: 128})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fieldTypes(res.Schema); got["late"] != "int64" || got["rare_list"] != "list<int64>" || got["id"] != "int64" {
+		t.Errorf("schema %v", got)
+	}
+	if res.Schema.Field(indexOf(res.Schema, "id")).Nullable || !res.Schema.Field(indexOf(res.Schema, "late")).Nullable {
+		t.Errorf("nullability: %s", res.Schema)
+	}
+	back := filepath.Join(dir, "back.tfrecords")
+	if _, err := ParquetToTFRecords(ctx, res.Files, back, TFRecordOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	sameExamples(t, readExamples(t, back), exs)
+	// A required column rejects a record without the feature.
+	exs[100].Features = map[string]example.Feature{"late": example.Int64s(1)}
+	writeExamples(t, in, tfrecord.None, exs)
+	_, err = TFRecordsToParquet(ctx, []string{in}, filepath.Join(dir, "pq2"), Options{Schema: res.Schema})
+	if err == nil || !strings.Contains(err.Error(), "record 100") || !strings.Contains(err.Error(), "not nullable") {
+		t.Fatalf("missing required feature: %v", err)
 	}
 }
