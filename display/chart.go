@@ -38,6 +38,7 @@ type Chart struct {
 	kind                 chartKind
 	title, x, y, z       string
 	width, height, nbins int
+	maxPoints            int // line charts: points drawn per series
 	series               []chartSeries
 	xcats, ycats         []string    // heatmap
 	grid                 [][]float64 // heatmap: grid[y][x]
@@ -69,7 +70,13 @@ func Histogram() *Chart { return newChart(kindHistogram) }
 // Heatmap returns an empty heatmap; set its cells with Grid.
 func Heatmap() *Chart { return newChart(kindHeatmap) }
 
-func newChart(k chartKind) *Chart { return &Chart{kind: k, width: 600, height: 360} }
+func newChart(k chartKind) *Chart {
+	return &Chart{kind: k, width: 600, height: 360, maxPoints: defaultMaxPoints}
+}
+
+// defaultMaxPoints bounds the points a line chart draws per series: a loss
+// curve over 100,000 steps would otherwise make megabytes of output.
+const defaultMaxPoints = 2000
 
 // Title sets the chart title.
 func (c *Chart) Title(s string) *Chart { c.title = s; return c }
@@ -91,6 +98,49 @@ func (c *Chart) Size(width, height int) *Chart {
 	}
 	c.width, c.height = width, height
 	return c
+}
+
+// MaxPoints bounds the points a line chart draws per series (default 2000;
+// 0 or less means no bound). A longer series is thinned bucket by bucket,
+// keeping each bucket's lowest and highest point, so spikes stay visible.
+func (c *Chart) MaxPoints(n int) *Chart {
+	c.maxPoints = n
+	return c
+}
+
+// drawn returns the points of s to draw: all of them, or a min/max
+// thinning of a long line series.
+func (c *Chart) drawn(s chartSeries) (xs, ys []float64) {
+	n := len(s.xs)
+	if c.kind != kindLine || c.maxPoints <= 0 || n <= c.maxPoints {
+		return s.xs, s.ys
+	}
+	buckets := max(c.maxPoints/2, 1)
+	for b := 0; b < buckets; b++ {
+		lo, hi := b*n/buckets, (b+1)*n/buckets
+		imin, imax, gap := -1, -1, false
+		for i := lo; i < hi; i++ {
+			if bad(s.ys[i]) || bad(s.xs[i]) {
+				gap = true
+				continue
+			}
+			if imin < 0 || s.ys[i] < s.ys[imin] {
+				imin = i
+			}
+			if imax < 0 || s.ys[i] > s.ys[imax] {
+				imax = i
+			}
+		}
+		for _, i := range []int{min(imin, imax), max(imin, imax)} {
+			if i >= 0 && (len(xs) == 0 || xs[len(xs)-1] != s.xs[i] || ys[len(ys)-1] != s.ys[i]) {
+				xs, ys = append(xs, s.xs[i]), append(ys, s.ys[i])
+			}
+		}
+		if gap {
+			xs, ys = append(xs, math.NaN()), append(ys, math.NaN())
+		}
+	}
+	return xs, ys
 }
 
 // Bins sets the number of histogram bins (default: Sturges' rule).
@@ -295,6 +345,9 @@ func (c *Chart) String() string {
 			what = "samples"
 		}
 		fmt.Fprintf(&b, "\n  %s: %d %s", orDash(s.name), len(s.ys), what)
+		if xs, _ := c.drawn(s); len(xs) < len(s.xs) {
+			fmt.Fprintf(&b, " (%d drawn)", len(xs))
+		}
 		if len(s.ys) > 0 && !math.IsInf(lo, 0) {
 			fmt.Fprintf(&b, ", %s %s…%s", map[bool]string{true: "values", false: "y"}[c.kind == kindHistogram],
 				formatFloat(lo), formatFloat(hi))

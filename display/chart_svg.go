@@ -126,7 +126,7 @@ func (c *Chart) drawXY(p *plot.Plot, leg *plot.Legend) error {
 	for k, s := range c.series {
 		col := seriesColor(k)
 		var thumb plot.Thumbnailer
-		for _, run := range finiteRuns(s.xs, s.ys) {
+		for _, run := range finiteRuns(c.drawn(s)) {
 			if c.kind == kindLine {
 				l, err := plotter.NewLine(run)
 				if err != nil {

@@ -270,3 +270,57 @@ func TestVegaLiteIsPlainJSON(t *testing.T) {
 		}
 	}
 }
+
+func TestLineChartThinning(t *testing.T) {
+	n := 100_000
+	xs, ys := make([]float64, n), make([]float64, n)
+	for i := range xs {
+		xs[i] = float64(i)
+		ys[i] = math.Sin(float64(i) / 1000)
+	}
+	ys[54321] = 50 // a spike must survive
+	ys[77777] = math.NaN()
+	c := LineChart().Series("loss", xs, ys)
+	spec, err := c.VegaLite()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := spec["data"].(map[string]any)["values"].([]any)
+	if len(rows) > 2100 || len(rows) < 1000 {
+		t.Errorf("%d rows drawn from %d points, want about 2000", len(rows), n)
+	}
+	spike, gap := false, false
+	last := -1.0
+	for _, r := range rows {
+		m := r.(map[string]any)
+		if m["y"] == 50.0 && m["x"] == 54321.0 {
+			spike = true
+		}
+		if m["y"] == nil {
+			gap = true
+			continue
+		}
+		if x := m["x"].(float64); x < last {
+			t.Fatalf("x goes back from %v to %v", last, x)
+		} else {
+			last = x
+		}
+	}
+	if !spike || !gap {
+		t.Errorf("spike kept %v, gap kept %v", spike, gap)
+	}
+	if !strings.Contains(c.String(), "100000 points (") {
+		t.Errorf("summary %q does not say the series was thinned", c.String())
+	}
+	if all, _ := LineChart().MaxPoints(0).Series("loss", xs, ys).VegaLite(); len(all["data"].(map[string]any)["values"].([]any)) != n {
+		t.Error("MaxPoints(0) must draw every point")
+	}
+	svg, err := c.SVG()
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSVG(t, "thinned", svg)
+	if len(svg) > 200_000 {
+		t.Errorf("SVG of the thinned chart is %d bytes", len(svg))
+	}
+}

@@ -37,8 +37,9 @@ func (c *Chart) VegaLite() (map[string]any, error) {
 	switch c.kind {
 	case kindLine, kindScatter:
 		for _, s := range c.series {
-			for i := range s.xs {
-				rows = append(rows, map[string]any{"series": s.name, "x": jsonNum(s.xs[i]), "y": jsonNum(s.ys[i])})
+			xs, ys := c.drawn(s)
+			for i := range xs {
+				rows = append(rows, map[string]any{"series": s.name, "x": jsonNum(xs[i]), "y": jsonNum(ys[i])})
 			}
 		}
 		mark := map[string]any{"type": "line", "tooltip": true}
