@@ -87,7 +87,7 @@ func (e *Evaluator) Complete(code string, cursor int) cell.Completion {
 	}
 	decls := append([]*decl(nil), e.decls...)
 	e.mu.RUnlock()
-	globals := in.Globals()
+	globals := globalsOf(in)
 
 	if qual != "" {
 		pkgPath := imports[qual]
@@ -281,7 +281,7 @@ func (e *Evaluator) describe(qual, word string, detail int) string {
 	}
 	decls := append([]*decl(nil), e.decls...)
 	e.mu.RUnlock()
-	globals := in.Globals()
+	globals := globalsOf(in)
 	if qual != "" {
 		pkgPath := imports[qual]
 		if pkgPath == "" {

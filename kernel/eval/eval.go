@@ -207,8 +207,14 @@ func (e *Evaluator) result(v any, kind int, text string, bundle map[string]any) 
 		b = display.Text(text)
 	case resultError:
 		b = display.Render(errors.New(text))
+		b.Data["text/plain"] = text
 	default:
 		b = display.Render(v)
+		// The plain text is what %v shows; richer renderings stay.
+		if b.Data == nil {
+			b.Data = map[string]any{}
+		}
+		b.Data["text/plain"] = plainText(v)
 	}
 	if s, ok := resultSlots.Load(e); ok {
 		slot := s.(*resultSlot)
@@ -536,7 +542,7 @@ func (e *Evaluator) isIntGlobal(name string) bool {
 	e.mu.RLock()
 	in := e.in
 	e.mu.RUnlock()
-	v, ok := in.Globals()[name]
+	v, ok := globalsOf(in)[name]
 	if !ok || !v.IsValid() {
 		return false
 	}
@@ -603,3 +609,25 @@ func sortedNames[V any](m map[string]V) []string {
 
 var _ = ast.Inspect
 var _ = token.NoPos
+
+// globalsOf returns the interpreter's global variables. The interpreter
+// can panic here when a failed compilation left symbols without storage;
+// then the globals are those it can still list.
+func globalsOf(in *interp.Interpreter) (g map[string]reflect.Value) {
+	defer func() {
+		if r := recover(); r != nil {
+			g = map[string]reflect.Value{}
+		}
+	}()
+	return in.Globals()
+}
+
+// plainText formats v with %v, never panicking.
+func plainText(v any) (s string) {
+	defer func() {
+		if r := recover(); r != nil {
+			s = fmt.Sprintf("<%T: String panicked: %v>", v, r)
+		}
+	}()
+	return fmt.Sprintf("%v", v)
+}

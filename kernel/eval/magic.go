@@ -221,7 +221,7 @@ func (e *Evaluator) who() string {
 	in := e.in
 	decls := append([]*decl(nil), e.decls...)
 	e.mu.RUnlock()
-	globals := in.Globals()
+	globals := globalsOf(in)
 	type row struct{ name, kind, typ string }
 	var rows []row
 	seen := map[string]bool{}

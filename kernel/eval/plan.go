@@ -29,6 +29,60 @@ type plan struct {
 	code  string
 	units []unit
 	rw    []string // rewritten text of each unit
+	// cellInts are top-level names the cell defines with integer values.
+	cellInts  map[string]bool
+	cellFuncs map[string]bool // top-level names bound to function literals
+}
+
+func (p *plan) isFunc(name string) bool { return p.cellFuncs[name] || p.e.isFuncDecl(name) }
+
+func (p *plan) isInt(name string) bool { return p.cellInts[name] || p.e.isIntGlobal(name) }
+
+// noteInts records the integer variables a unit defines at top level, so
+// that later units of the same cell can range over them.
+func (p *plan) noteInts(u *unit) {
+	if u.kind != unitStmt && u.kind != unitVar && u.kind != unitConst {
+		return
+	}
+	fset := token.NewFileSet()
+	f, err := parseUnit(fset, "cell", u, u.text)
+	if err != nil {
+		return
+	}
+	r := &rewriter{fset: fset, isIntName: p.isInt}
+	ast.Inspect(f, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.FuncLit, *ast.BlockStmt:
+			if _, ok := n.(*ast.BlockStmt); ok && u.kind == unitStmt {
+				return true
+			}
+			return false
+		case *ast.AssignStmt:
+			if n.Tok == token.DEFINE && len(n.Lhs) == len(n.Rhs) {
+				for i, l := range n.Lhs {
+					id, ok := l.(*ast.Ident)
+					if !ok {
+						continue
+					}
+					if r.intExpr(n.Rhs[i], nil, 0) {
+						p.cellInts[id.Name] = true
+					}
+					if _, isLit := n.Rhs[i].(*ast.FuncLit); isLit {
+						p.cellFuncs[id.Name] = true
+					}
+				}
+			}
+		case *ast.ValueSpec:
+			for i, id := range n.Names {
+				if t, ok := n.Type.(*ast.Ident); ok && intTypeNames[t.Name] {
+					p.cellInts[id.Name] = true
+				} else if n.Type == nil && i < len(n.Values) && r.intExpr(n.Values[i], nil, 0) {
+					p.cellInts[id.Name] = true
+				}
+			}
+		}
+		return true
+	})
 }
 
 // placed is a unit's text to be placed at its cell position.
@@ -88,12 +142,15 @@ func (p *plan) run(ctx context.Context) error {
 			}
 		}
 	}
+	p.cellInts = map[string]bool{}
+	p.cellFuncs = map[string]bool{}
 	for i := range p.units {
 		u := &p.units[i]
 		if u.kind == unitImport {
 			p.rw[i] = u.text
 			continue
 		}
+		p.noteInts(u)
 		text, err := p.rewriteUnit(u, names)
 		if err != nil {
 			var ue *unsupportedError
@@ -154,8 +211,8 @@ func (p *plan) rewriteUnit(u *unit, displayNames map[string]bool) (string, error
 	}
 	r := &rewriter{
 		fset: fset, src: src, counter: &p.e.counter,
-		isIntName:    p.e.isIntGlobal,
-		isFuncName:   p.e.isFuncDecl,
+		isIntName:    p.isInt,
+		isFuncName:   p.isFunc,
 		displayNames: displayNames,
 	}
 	var root ast.Node = f
@@ -324,7 +381,7 @@ func (p *plan) imports(ctx context.Context) error {
 	for _, s := range specs {
 		have[s.name] = s.path
 	}
-	globals := in.Globals()
+	globals := globalsOf(in)
 	auto := map[string]string{}
 	for _, u := range p.units {
 		if u.kind == unitImport {
@@ -725,6 +782,13 @@ func (p *plan) convert(err error) error {
 	return p.e.convertError(p.name, p.code, err)
 }
 
+// reflectFaults maps reflect panics to the Go runtime error they stand for.
+var reflectFaults = [][2]string{
+	{"index out of range", "index out of range"},
+	{"on zero Value", "invalid memory address or nil pointer dereference"},
+	{"of nil pointer", "invalid memory address or nil pointer dereference"},
+}
+
 var posRe = regexp.MustCompile(`^(\S+?):(\d+):(\d+): (.*)$`)
 
 func (e *Evaluator) convertError(name, code string, err error) error {
@@ -823,6 +887,15 @@ func (e *Evaluator) panicError(name, code string, v any) error {
 		ename, value = "panic", x.Error()
 	default:
 		ename, value = "panic", fmt.Sprint(v)
+	}
+	if strings.HasPrefix(value, "reflect") {
+		// The interpreter reaches some runtime faults through reflect.
+		for _, m := range reflectFaults {
+			if strings.Contains(value, m[0]) {
+				ename, value = "runtime error", m[1]+" ("+value+")"
+				break
+			}
+		}
 	}
 	tb := []string{ename + ": " + value}
 	lines := strings.Split(code, "\n")

@@ -106,7 +106,7 @@ func (e *Evaluator) replay(ctx context.Context, newDecls []*decl) error {
 	carry := map[string]reflect.Value{}
 	var carried []*decl
 	var dropped []string
-	for name, v := range old.Globals() {
+	for name, v := range globalsOf(old) {
 		if preludeNames[name] || name == "ctx" || strings.HasPrefix(name, "_gl") {
 			continue
 		}

@@ -104,6 +104,7 @@ func (r *rewriter) rewrite(f ast.Node) (string, error) {
 			r.goStmt(n)
 		case *ast.CallExpr:
 			r.displayCall(n)
+			r.minMaxCall(n)
 		}
 		return r.err == nil
 	})
@@ -324,5 +325,29 @@ func (r *rewriter) displayCall(n *ast.CallExpr) {
 	}
 	for _, a := range n.Args {
 		r.edits = append(r.edits, edit{r.off(a.Pos()), r.off(a.Pos()), "_glWrap("}, edit{r.off(a.End()), r.off(a.End()), ")"})
+	}
+}
+
+// minMaxCall types untyped float constants in min and max calls as
+// float64: the interpreter's generic min and max (it lacks the builtins)
+// cannot infer a type from untyped floats.
+func (r *rewriter) minMaxCall(n *ast.CallExpr) {
+	id, ok := n.Fun.(*ast.Ident)
+	if !ok || (id.Name != "min" && id.Name != "max") {
+		return
+	}
+	hasFloat := false
+	for _, a := range n.Args {
+		if bl, ok := a.(*ast.BasicLit); ok && bl.Kind == token.FLOAT {
+			hasFloat = true
+		}
+	}
+	if !hasFloat {
+		return
+	}
+	for _, a := range n.Args {
+		if bl, ok := a.(*ast.BasicLit); ok && (bl.Kind == token.FLOAT || bl.Kind == token.INT) {
+			r.edits = append(r.edits, edit{r.off(a.Pos()), r.off(a.Pos()), "float64("}, edit{r.off(a.End()), r.off(a.End()), ")"})
+		}
 	}
 }

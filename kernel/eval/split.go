@@ -85,6 +85,7 @@ func splitCell(src string) ([]unit, error) {
 		cur = cur[:0]
 	}
 	lastEnd := 0
+	inHeader := false // between for/if/switch and its block's brace
 	for {
 		pos, t, lit := s.Scan()
 		if t == token.EOF {
@@ -94,13 +95,23 @@ func splitCell(src string) ([]unit, error) {
 		off := file.Offset(pos)
 		switch t {
 		case token.LPAREN, token.LBRACK, token.LBRACE:
+			if t == token.LBRACE && depth == 0 {
+				inHeader = false
+			}
 			depth++
 		case token.RPAREN, token.RBRACK, token.RBRACE:
 			depth--
 			if depth < 0 {
 				return nil, &splitError{file.Position(pos).Line, file.Position(pos).Column, "unexpected " + t.String()}
 			}
+		case token.FOR, token.IF, token.SWITCH:
+			if depth == 0 {
+				inHeader = true
+			}
 		case token.SEMICOLON:
+			if depth == 0 && inHeader && lit == ";" {
+				break // for init; cond; post {
+			}
 			if depth == 0 {
 				if lit == ";" {
 					flush(off + 1)
