@@ -68,7 +68,8 @@ type Options struct {
 	// input (0 scans everything). Records after the sample that contradict
 	// the schema are errors.
 	InferSample int
-	// Workers is the number of decoding goroutines (default GOMAXPROCS).
+	// Workers is the number of decoding goroutines, and the most input
+	// files read and chunk files written at once (default GOMAXPROCS).
 	Workers int
 	// ParquetCompression is "snappy" (default), "zstd", "gzip" or "none".
 	ParquetCompression string
