@@ -225,7 +225,9 @@ epochs:
 				return h, err
 			}
 			b, err := it.Next()
-			if err == io.EOF && opts.StepsPerEpoch > 0 && step > 0 {
+			if err == io.EOF && opts.StepsPerEpoch > 0 {
+				// With a fixed number of steps the data restarts when it
+				// runs out (an empty dataset still ends the epoch).
 				if err := newIter(epoch); err != nil {
 					return h, err
 				}

@@ -133,14 +133,13 @@ func (l *batchNorm) backward(st *runState, dout *Tensor, needDX bool) []*Tensor 
 	if !l.lastTrain {
 		// Gradient through the inference-mode affine map (used by gradient
 		// checks and by fine-tuning with frozen statistics).
-		mm, mv := l.params[2].Value, l.params[3].Value
+		mv := l.params[3].Value
 		l.dx = ensure(l.dx, dout.Shape)
 		for c := 0; c < C; c++ {
 			inv := 1 / math.Sqrt(float64(mv[c])+l.opt.Epsilon)
 			for r := 0; r < rows; r++ {
 				i := r*C + c
 				xh := (float64(l.y.Data[i]) - float64(l.params[1].Value[c])) / float64(gamma[c])
-				_ = mm
 				dg[c] += dout.Data[i] * float32(xh)
 				db[c] += dout.Data[i]
 				l.dx.Data[i] = dout.Data[i] * float32(float64(gamma[c])*inv)
