@@ -397,11 +397,18 @@ func (c *Client) Request(ctx context.Context, ch wire.Channel, msgType string, c
 	return reply, iopub, nil
 }
 
-// KernelInfo sends kernel_info_request on shell and decodes the reply.
+// KernelInfo sends kernel_info_request on shell and decodes the reply. It
+// does not wait for the iopub status, which a just-connected client may
+// miss; see WaitReady.
 func (c *Client) KernelInfo(ctx context.Context) (*KernelInfo, error) {
-	r, _, err := c.Request(ctx, wire.Shell, "kernel_info_request", nil)
+	m, err := c.Send(wire.Shell, "kernel_info_request", nil)
 	if err != nil {
 		return nil, err
+	}
+	defer c.Forget(m.Header.MsgID)
+	r, err := c.Reply(ctx, m.Header.MsgID)
+	if err != nil {
+		return nil, fmt.Errorf("client: waiting for kernel_info_reply: %w", err)
 	}
 	var ki KernelInfo
 	return &ki, r.Decode(&ki)
