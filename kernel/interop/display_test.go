@@ -32,7 +32,6 @@ func dataOf(m kmsg, mime string) string {
 // status; and that an update from a goroutine after the cell finished still
 // arrives without disturbing the next request.
 func TestDisplayMessages(t *testing.T) {
-	needEvaluator(t)
 	c := startClient(t, "gopherlab")
 	code := `import "gopherlab/display"
 

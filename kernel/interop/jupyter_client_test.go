@@ -46,7 +46,6 @@ func TestKernelInfo(t *testing.T) {
 }
 
 func TestExecuteStdoutAndResult(t *testing.T) {
-	needEvaluator(t)
 	c := startClient(t, "gopherlab")
 	code := "import \"fmt\"\nfmt.Println(\"hello, jupyter\")\nx := 6 * 7\nx"
 	a := c.execute(code)
@@ -98,22 +97,23 @@ func TestExecuteStdoutAndResult(t *testing.T) {
 }
 
 func TestExecuteErrors(t *testing.T) {
-	needEvaluator(t)
 	c := startClient(t, "gopherlab")
 	mustOK(t, "setup", c.execute("kept := \"still here\""))
 	cases := []struct {
 		name, code string
 		ename      string // expected ename, "" for any
 		evalue     string // substring of evalue
+		bug        string // open bug that keeps the case skipped
 	}{
-		{"undefined name", "undefinedThing + 1", "CompileError", "undefinedThing"},
-		{"type error", "var n int = \"text\"", "CompileError", ""},
-		{"nil map write", "var m map[string]int\nm[\"a\"] = 1", "", "nil map"},
-		{"index out of range", "s := []int{1, 2}\ni := 5\n_ = s[i]", "", "index out of range"},
-		{"explicit panic", "panic(\"boom\")", "", "boom"},
+		{"undefined name", "undefinedThing + 1", "CompileError", "undefinedThing", ""},
+		{"type error", "var n int = \"text\"", "CompileError", "", bugStateAfterError},
+		{"nil map write", "var m map[string]int\nm[\"a\"] = 1", "", "nil map", ""},
+		{"index out of range", "s := []int{1, 2}\ni := 5\n_ = s[i]", "", "index out of range", ""},
+		{"explicit panic", "panic(\"boom\")", "", "boom", ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			pending(t, tc.bug)
 			a := c.execute(tc.code)
 			r := a.Reply
 			if r == nil || r.str("status") != "error" {
@@ -151,7 +151,6 @@ func TestExecuteErrors(t *testing.T) {
 }
 
 func TestInterruptLongCell(t *testing.T) {
-	needEvaluator(t)
 	c := startClient(t, "gopherlab")
 	mustOK(t, "setup", c.execute("y := 7"))
 	a := c.execute("for {\n}", map[string]any{"interrupt_after": 1.0, "timeout": 30})
@@ -203,7 +202,6 @@ func TestRestart(t *testing.T) {
 }
 
 func TestStdin(t *testing.T) {
-	needEvaluator(t)
 	c := startClient(t, "gopherlab")
 	code := "import (\n\t\"bufio\"\n\t\"fmt\"\n\t\"os\"\n)\nline, _ := bufio.NewReader(os.Stdin).ReadString('\\n')\nfmt.Printf(\"got %q\\n\", line)"
 	a := c.execute(code, map[string]any{"allow_stdin": true, "stdin": []string{"gopher"}})
@@ -228,7 +226,6 @@ func TestStdin(t *testing.T) {
 // unanswered (is_complete, history, comm_info, inspect) and checks the
 // reply content frontends rely on.
 func TestEveryRequestAnswered(t *testing.T) {
-	needEvaluator(t)
 	c := startClient(t, "gopherlab")
 	mustOK(t, "execute", c.execute("import \"fmt\"\nfmt.Println(1)"))
 	cases := []struct {

@@ -86,7 +86,6 @@ func nbconvert(t *testing.T, name string, args ...string) (outPath string, outpu
 }
 
 func TestNbconvertExecute(t *testing.T) {
-	needEvaluator(t)
 	needJupyter(t, "nbconvert")
 	out, log, err := nbconvert(t, "small.ipynb", "--to", "notebook")
 	if err != nil || out == "" {
@@ -152,7 +151,6 @@ func TestNbconvertExecute(t *testing.T) {
 }
 
 func TestNbconvertCellError(t *testing.T) {
-	needEvaluator(t)
 	needJupyter(t, "nbconvert")
 	_, log, err := nbconvert(t, "failing.ipynb", "--to", "notebook")
 	if err == nil {
