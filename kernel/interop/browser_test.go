@@ -48,7 +48,6 @@ type browserResult struct {
 // that the table, the SVG chart and the finished progress bar are on the
 // page. The screenshot goes to $GOPHERLAB_ARTIFACTS (or the test's temp dir).
 func TestBrowserNotebook(t *testing.T) {
-	pending(t, bugForLoop) // the progress cell loops with for i := 0; i < 40; i++
 	if testing.Short() {
 		t.Skip("starts a notebook server and a browser; skipped with -short")
 	}
@@ -230,7 +229,6 @@ func startNotebookServer(t *testing.T, dir string) (base, token string) {
 }
 
 func TestNbconvertHTMLDisplay(t *testing.T) {
-	pending(t, bugForLoop) // the progress cell loops with for i := 0; i < 40; i++
 	needJupyter(t, "nbconvert")
 	out, log, err := nbconvert(t, "browser.ipynb", "--to", "html")
 	if err != nil || out == "" {
