@@ -67,6 +67,9 @@ func cmdKernel(args []string, stderr io.Writer) int {
 		logger.Print(err)
 		return 1
 	}
+	// Load the interpreter once the sockets are bound, while the frontend
+	// connects and asks for kernel_info.
+	ev.start()
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	go func() {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
+	"sync"
 
 	"github.com/gopherlab/gopherlab/display"
 	"github.com/gopherlab/gopherlab/kernel/cell"
@@ -15,27 +16,36 @@ type evaluator = cell.Evaluator
 // kernel binds its sockets and answers kernel_info while the interpreter
 // loads its symbol tables. Calls that need the evaluator wait for it.
 type lazyEvaluator struct {
-	ready chan struct{}
-	ev    cell.Evaluator
-	err   error
+	build   func() (cell.Evaluator, error)
+	started sync.Once
+	ready   chan struct{}
+	ev      cell.Evaluator
+	err     error
 }
 
 func newLazyEvaluator(build func() (cell.Evaluator, error)) *lazyEvaluator {
-	l := &lazyEvaluator{ready: make(chan struct{})}
-	go func() {
-		l.ev, l.err = build()
-		if l.err != nil {
-			l.err = fmt.Errorf("the Go evaluator failed to start: %w", l.err)
-		}
-		close(l.ready)
-		// Loading the interpreter's symbol tables leaves garbage behind;
-		// return it to the OS so an idle kernel stays small.
-		debug.FreeOSMemory()
-	}()
-	return l
+	return &lazyEvaluator{build: build, ready: make(chan struct{})}
+}
+
+// start begins building the evaluator; calls that need it before start
+// start it themselves.
+func (l *lazyEvaluator) start() {
+	l.started.Do(func() { go l.run() })
+}
+
+func (l *lazyEvaluator) run() {
+	l.ev, l.err = l.build()
+	if l.err != nil {
+		l.err = fmt.Errorf("the Go evaluator failed to start: %w", l.err)
+	}
+	close(l.ready)
+	// Loading the interpreter's symbol tables leaves garbage behind;
+	// return it to the OS so an idle kernel stays small.
+	debug.FreeOSMemory()
 }
 
 func (l *lazyEvaluator) get(ctx context.Context) (cell.Evaluator, error) {
+	l.start()
 	select {
 	case <-l.ready:
 		return l.ev, l.err
@@ -82,6 +92,7 @@ func (l *lazyEvaluator) IsComplete(code string) (cell.Completeness, string) {
 }
 
 func (l *lazyEvaluator) Close() error {
+	l.start()
 	<-l.ready
 	if l.ev != nil {
 		return l.ev.Close()
