@@ -31,15 +31,26 @@ func missingDebianPackages(ctx context.Context, pkgs []string) []string {
 	return missing
 }
 
-// installDebianJupyter apt-get installs the missing Jupyter packages, as
-// root or through passwordless sudo.
-func installDebianJupyter(ctx context.Context, rep *reporter, stdout, stderr io.Writer) error {
-	if _, err := exec.LookPath("apt-get"); err != nil {
-		return fmt.Errorf("--jupyter needs apt-get (Debian or Ubuntu); install %s with your package manager", strings.Join(debianJupyterPackages, " "))
+// debianPackages lists what --jupyter installs: the Jupyter packages, and
+// npm (which fetches ONNX Runtime) when the library is wanted and npm is
+// not on PATH.
+func debianPackages(withORT bool) []string {
+	pkgs := append([]string(nil), debianJupyterPackages...)
+	if _, err := exec.LookPath("npm"); err != nil && withORT {
+		pkgs = append(pkgs, "npm")
 	}
-	missing := missingDebianPackages(ctx, debianJupyterPackages)
+	return pkgs
+}
+
+// installDebianPackages apt-get installs the missing packages of pkgs, as
+// root or through passwordless sudo.
+func installDebianPackages(ctx context.Context, pkgs []string, rep *reporter, stdout, stderr io.Writer) error {
+	if _, err := exec.LookPath("apt-get"); err != nil {
+		return fmt.Errorf("--jupyter needs apt-get (Debian or Ubuntu); install %s with your package manager", strings.Join(pkgs, " "))
+	}
+	missing := missingDebianPackages(ctx, pkgs)
 	if len(missing) == 0 {
-		rep.unchanged("Debian packages %s", strings.Join(debianJupyterPackages, " "))
+		rep.unchanged("Debian packages %s", strings.Join(pkgs, " "))
 		return nil
 	}
 	var prefix []string

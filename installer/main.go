@@ -71,7 +71,7 @@ func main() {
 	flag.StringVar(&cfg.python, "python", defaultPython(), "python `interpreter` whose sys.prefix --sys-prefix uses")
 	flag.BoolVar(&cfg.noORT, "no-ort", false, "do not install the ONNX Runtime library")
 	flag.StringVar(&cfg.ortTarball, "ort-tarball", "", "use this local onnxruntime-node-"+ortVersion+".tgz `FILE` instead of npm pack (verified all the same)")
-	flag.BoolVar(&cfg.jupyter, "jupyter", false, "also install Debian's Jupyter packages with apt-get (needs root or sudo)")
+	flag.BoolVar(&cfg.jupyter, "jupyter", false, "also install Debian's Jupyter packages (and npm, if missing) with apt-get (needs root or sudo)")
 	flag.BoolVar(&cfg.uninstall, "uninstall", false, "remove the kernelspec, the binary and the library")
 	flag.BoolVar(&cfg.runNotebooks, "run-notebooks", false, "after installing, execute the tutorial notebooks with `gopherlab run` and write executed copies")
 	flag.StringVar(&cfg.notebooksDir, "notebooks", "", "notebooks `DIR` for --run-notebooks (default <src>/notebooks)")
@@ -182,7 +182,7 @@ func run(ctx context.Context, cfg config) error {
 		return nil
 	}
 	if cfg.jupyter {
-		if err := installDebianJupyter(ctx, rep, cfg.stdout, cfg.stderr); err != nil {
+		if err := installDebianPackages(ctx, debianPackages(!cfg.noORT), rep, cfg.stdout, cfg.stderr); err != nil {
 			return err
 		}
 	}
