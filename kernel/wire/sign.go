@@ -1,7 +1,6 @@
 package wire
 
 import (
-	"container/list"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -24,9 +23,14 @@ type Signer struct {
 	mu     sync.Mutex
 	mac    hash.Hash
 	window int
-	seen   map[string]*list.Element
-	order  *list.List // oldest signature at the front
+	seen   map[digest]struct{}
+	ring   []digest // signatures in arrival order, oldest at next once full
+	next   int
 }
+
+// digest is a verified signature in binary form (32 bytes instead of 64
+// hex characters), so a full replay window costs a few MiB at most.
+type digest [sha256.Size]byte
 
 // NewSigner returns a Signer for scheme ("" means hmac-sha256) and key.
 // Unsupported schemes are refused.
@@ -34,21 +38,23 @@ func NewSigner(scheme, key string) (*Signer, error) {
 	if scheme != "" && scheme != SchemeHMACSHA256 {
 		return nil, fmt.Errorf("unsupported signature scheme %q (gopherlab supports only %q)", scheme, SchemeHMACSHA256)
 	}
-	s := &Signer{key: []byte(key), window: DefaultReplayWindow, seen: map[string]*list.Element{}, order: list.New()}
+	s := &Signer{key: []byte(key), window: DefaultReplayWindow, seen: map[digest]struct{}{}}
 	if len(s.key) > 0 {
 		s.mac = hmac.New(sha256.New, s.key)
 	}
 	return s, nil
 }
 
-// SetReplayWindow sets how many recent signatures are remembered (minimum 1).
+// SetReplayWindow sets how many recent signatures are remembered (minimum
+// 1). It forgets the signatures remembered so far.
 func (s *Signer) SetReplayWindow(n int) {
 	if n < 1 {
 		n = 1
 	}
 	s.mu.Lock()
 	s.window = n
-	s.trim()
+	s.seen = map[digest]struct{}{}
+	s.ring, s.next = nil, 0
 	s.mu.Unlock()
 }
 
@@ -93,26 +99,28 @@ func (s *Signer) Verify(sig []byte, parts ...[]byte) error {
 	return nil
 }
 
-// checkReplay records sig and fails if it was seen within the window.
+// checkReplay records sig (already verified, so 64 hex digits) and fails
+// if it was seen within the window.
 func (s *Signer) checkReplay(sig []byte) error {
 	if !s.Enabled() {
 		return nil
 	}
-	k := string(sig)
+	var d digest
+	if _, err := hex.Decode(d[:], sig); err != nil {
+		return ErrBadSignature
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, dup := s.seen[k]; dup {
+	if _, dup := s.seen[d]; dup {
 		return ErrReplayed
 	}
-	s.seen[k] = s.order.PushBack(k)
-	s.trim()
-	return nil
-}
-
-func (s *Signer) trim() {
-	for s.order.Len() > s.window {
-		e := s.order.Front()
-		s.order.Remove(e)
-		delete(s.seen, e.Value.(string))
+	s.seen[d] = struct{}{}
+	if len(s.ring) < s.window {
+		s.ring = append(s.ring, d)
+		return nil
 	}
+	delete(s.seen, s.ring[s.next])
+	s.ring[s.next] = d
+	s.next = (s.next + 1) % s.window
+	return nil
 }

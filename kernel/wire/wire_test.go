@@ -201,19 +201,23 @@ func TestNoKeyMeansNoSigning(t *testing.T) {
 func TestReplayWindowIsBounded(t *testing.T) {
 	send, recv := mustSigner(t, "k"), mustSigner(t, "k")
 	recv.SetReplayWindow(3)
-	var first [][]byte
+	var first, last [][]byte
 	for i := 0; i < 5; i++ {
 		m, _ := NewMessage("kernel_info_request", "s", nil, nil)
 		f, _ := Encode(m, send)
 		if i == 0 {
 			first = append([][]byte(nil), f...)
 		}
+		last = f
 		if _, err := Decode(f, recv); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if len(recv.seen) != 3 || recv.order.Len() != 3 {
+	if len(recv.seen) != 3 || len(recv.ring) != 3 {
 		t.Fatalf("window holds %d signatures, want 3", len(recv.seen))
+	}
+	if _, err := Decode(last, recv); !errors.Is(err, ErrReplayed) {
+		t.Fatalf("recent replay after the window wrapped: %v", err)
 	}
 	// The first signature fell out of the window, so it is accepted again:
 	// the window bounds memory, as in ipykernel.
