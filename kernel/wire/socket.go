@@ -49,10 +49,12 @@ type DecodeError struct {
 	Err    error // what was wrong (wraps ErrBadSignature, ErrReplayed, ...)
 }
 
+// Error describes the dropped message.
 func (e *DecodeError) Error() string {
 	return fmt.Sprintf("dropped message of %d frames: %v", e.Frames, e.Err)
 }
 
+// Unwrap returns the reason, for errors.Is.
 func (e *DecodeError) Unwrap() error { return e.Err }
 
 // Recv receives the next message. A malformed, badly signed or replayed
