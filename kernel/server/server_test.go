@@ -322,7 +322,7 @@ func TestStopOnErrorAbortsQueued(t *testing.T) {
 		}
 		return decode(t, r)["status"].(string)
 	}
-	failing := send("sleep 200ms\nraise Boom stop", true)
+	failing := send("sleep 500ms\nraise Boom stop", true)
 	queued1 := send("echo never", true)
 	queued2 := send("echo never", true)
 	if got := []string{status(failing), status(queued1), status(queued2)}; strings.Join(got, ",") != "error,aborted,aborted" {
@@ -343,7 +343,7 @@ func TestStopOnErrorAbortsQueued(t *testing.T) {
 		}
 	}
 	// With stop_on_error false nothing is aborted.
-	failing = send("sleep 200ms\nraise Boom go on", false)
+	failing = send("sleep 500ms\nraise Boom go on", false)
 	next := send("echo runs", true)
 	if got := []string{status(failing), status(next)}; strings.Join(got, ",") != "error,ok" {
 		t.Fatalf("stop_on_error false: %v", got)
@@ -583,7 +583,7 @@ func TestShutdown(t *testing.T) {
 func TestShutdownWhileCellIgnoresInterrupt(t *testing.T) {
 	h := startKernel(t, nil, Options{})
 	c := h.dial(client.Options{})
-	m, _ := c.Send(wire.Shell, "execute_request", map[string]any{"code": "hang 3s"})
+	m, _ := c.Send(wire.Shell, "execute_request", map[string]any{"code": "hang 10s"})
 	c.Forget(m.Header.MsgID)
 	time.Sleep(100 * time.Millisecond)
 	start := time.Now()
@@ -592,10 +592,10 @@ func TestShutdownWhileCellIgnoresInterrupt(t *testing.T) {
 	}
 	select {
 	case <-h.done:
-		if el := time.Since(start); el > time.Second {
+		if el := time.Since(start); el > 5*time.Second {
 			t.Fatalf("shutdown took %v", el)
 		}
-	case <-time.After(2 * time.Second):
+	case <-time.After(8 * time.Second):
 		t.Fatal("Serve did not return while a cell ignored the interrupt")
 	}
 }
@@ -648,10 +648,19 @@ func TestHeartbeatWhileBusy(t *testing.T) {
 	h := startKernel(t, nil, Options{})
 	c := h.dial(client.Options{})
 	ctx := testCtx(t)
-	m, _ := c.Send(wire.Shell, "execute_request", map[string]any{"code": "sleep 1s"})
-	time.Sleep(100 * time.Millisecond)
+	watch, stop := c.Subscribe()
+	defer stop()
+	m, _ := c.Send(wire.Shell, "execute_request", map[string]any{"code": "echo started\nsleep 30s"})
+	for started := false; !started; {
+		select {
+		case im := <-watch:
+			started = im.Type() == "stream" && im.ParentHeader.MsgID == m.Header.MsgID
+		case <-ctx.Done():
+			t.Fatal("cell did not start")
+		}
+	}
 	for i := 0; i < 3; i++ {
-		hbCtx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+		hbCtx, cancel := context.WithTimeout(ctx, 3*time.Second)
 		err := c.Heartbeat(hbCtx)
 		cancel()
 		if err != nil {
@@ -660,6 +669,9 @@ func TestHeartbeatWhileBusy(t *testing.T) {
 	}
 	// kernel_info on control is answered while shell is busy.
 	if _, _, err := c.Request(ctx, wire.Control, "kernel_info_request", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Interrupt(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.Reply(ctx, m.Header.MsgID); err != nil {
@@ -747,16 +759,19 @@ func TestTwoClientsReceiveIOPub(t *testing.T) {
 	}
 }
 
-// countBusy counts status busy messages with parent id seen on watch
-// within d.
-func countBusy(t *testing.T, watch <-chan *wire.Message, id string, d time.Duration) int {
+// countBusy counts status busy messages with parent id seen on watch: it
+// waits up to first for the first one, then d more for any other.
+func countBusy(t *testing.T, watch <-chan *wire.Message, id string, first, d time.Duration) int {
 	n := 0
-	timeout := time.After(d)
+	timeout := time.After(first)
 	for {
 		select {
 		case m := <-watch:
 			if m.ParentHeader.MsgID == id && m.Type() == "status" && decode(t, m)["execution_state"] == "busy" {
 				n++
+				if n == 1 {
+					timeout = time.After(d)
+				}
 			}
 		case <-timeout:
 			return n
@@ -781,21 +796,21 @@ func TestSignatures(t *testing.T) {
 		m, f := frames(good)
 		shell.SendFrames(f...)
 		shell.SendFrames(f...)
-		if n := countBusy(t, watch, m.Header.MsgID, 500*time.Millisecond); n != 1 {
+		if n := countBusy(t, watch, m.Header.MsgID, 10*time.Second, 500*time.Millisecond); n != 1 {
 			t.Fatalf("handled %d times, want once", n)
 		}
 	})
 	t.Run("wrong key", func(t *testing.T) {
 		m, f := frames(wrong)
 		shell.SendFrames(f...)
-		if n := countBusy(t, watch, m.Header.MsgID, 300*time.Millisecond); n != 0 {
+		if n := countBusy(t, watch, m.Header.MsgID, 300*time.Millisecond, 0); n != 0 {
 			t.Fatalf("badly signed message handled %d times", n)
 		}
 	})
 	t.Run("missing signature", func(t *testing.T) {
 		m, f := frames(nil)
 		shell.SendFrames(f...)
-		if n := countBusy(t, watch, m.Header.MsgID, 300*time.Millisecond); n != 0 {
+		if n := countBusy(t, watch, m.Header.MsgID, 300*time.Millisecond, 0); n != 0 {
 			t.Fatalf("unsigned message handled %d times", n)
 		}
 	})
