@@ -60,7 +60,7 @@ func TestVersion(t *testing.T) {
 type kernelProc struct {
 	cmd  *exec.Cmd
 	ci   *wire.ConnectionInfo
-	logs *bytes.Buffer
+	logs *tailBuffer // safe to read while the process writes
 	done chan error
 }
 
@@ -76,7 +76,7 @@ func launch(t *testing.T, dataHome string) (*kernelProc, *client.Client) {
 	if err := ci.WriteFile(conn); err != nil {
 		t.Fatal(err)
 	}
-	k := &kernelProc{ci: ci, logs: &bytes.Buffer{}, done: make(chan error, 1)}
+	k := &kernelProc{ci: ci, logs: &tailBuffer{max: 64 << 10}, done: make(chan error, 1)}
 	k.cmd = exec.Command(binary, "kernel", conn)
 	k.cmd.Env = append(os.Environ(), "XDG_DATA_HOME="+dataHome)
 	k.cmd.Stderr = k.logs
