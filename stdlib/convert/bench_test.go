@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gopherlab/gopherlab/stdlib/convert/example"
 	"github.com/gopherlab/gopherlab/stdlib/convert/tfrecord"
 )
 
@@ -179,5 +178,3 @@ func BenchmarkTFRecordsToParquet(b *testing.B) {
 		}
 	}
 }
-
-var _ = example.KindFloat

@@ -43,7 +43,6 @@ import (
 	"github.com/apache/arrow/go/v15/parquet/compress"
 	"github.com/apache/arrow/go/v15/parquet/file"
 	"github.com/apache/arrow/go/v15/parquet/pqarrow"
-	"github.com/gopherlab/gopherlab/stdlib/convert/internal/atomicfile"
 	"github.com/gopherlab/gopherlab/stdlib/convert/tfrecord"
 )
 
@@ -324,14 +323,6 @@ func openInput(path string, opts Options) (*tfrecord.Reader, error) {
 	return r, nil
 }
 
-func renderCols(s *arrow.Schema) string {
-	names := make([]string, len(s.Fields()))
-	for i, f := range s.Fields() {
-		names[i] = f.Name
-	}
-	return strings.Join(names, ", ")
-}
-
 // sortFiles orders output files by input then chunk number.
 func sortFiles(files []outFile) []string {
 	sort.Slice(files, func(i, j int) bool {
@@ -394,5 +385,3 @@ func sameFields(a, b *arrow.Schema) bool {
 	}
 	return true
 }
-
-var _ = atomicfile.Create
