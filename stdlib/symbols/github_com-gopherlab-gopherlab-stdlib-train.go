@@ -15,7 +15,7 @@ func init() {
 		// function, constant and variable definitions
 		"Activation":             reflect.ValueOf(train.Activation),
 		"Apply":                  reflect.ValueOf(train.Apply),
-		"BLASName":               reflect.ValueOf(constant.MakeFromLiteral("\"OpenBLAS (cgo)\"", token.STRING, 0)),
+		"BLAS":                   reflect.ValueOf(train.BLAS),
 		"BatchNormalization":     reflect.ValueOf(train.BatchNormalization),
 		"Concatenate":            reflect.ValueOf(train.Concatenate),
 		"Conv2D":                 reflect.ValueOf(train.Conv2D),

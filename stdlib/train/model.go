@@ -44,7 +44,9 @@ func (n *Node) Named(name string) *Node {
 }
 
 // Model is a network of layers with one or more inputs and one output.
-// Build one with Sequential or NewModel, then Compile and Fit it.
+// Build one with Sequential or NewModel, then Compile and Fit it. A Model
+// keeps per-layer buffers between calls, so it must not be used from
+// several goroutines at once.
 type Model struct {
 	nodes   []*Node // topological order, inputs first
 	inIdx   []int   // node index of each model input
