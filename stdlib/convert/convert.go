@@ -157,6 +157,11 @@ func writerProps(schema *arrow.Schema, codec compress.Compression, rowGroup int)
 			if !f.Nullable && f.Type.ID() != arrow.LIST {
 				opts = append(opts, parquet.WithDictionaryFor(path, false),
 					parquet.WithEncodingFor(path, parquet.Encodings.DeltaBinaryPacked))
+			} else {
+				// Lists and nullable columns: plain values (the page codec
+				// still compresses them); hashing every value into a
+				// dictionary cost more CPU than the rest of the column.
+				opts = append(opts, parquet.WithDictionaryFor(path, false))
 			}
 		}
 	}
