@@ -46,7 +46,9 @@ func cpuSeconds() float64 {
 // PyTorch on the CPU (testdata/torch_fashion_mnist.py, Debian python3-torch)
 // in the same run. It reports wall and CPU seconds per epoch and test
 // accuracy. BENCH_EPOCHS sets the epochs (default 1); BENCH_PYTHON the
-// interpreter (default /usr/bin/python3). Run with -benchtime=1x.
+// interpreter (default /usr/bin/python3); TORCH_INIT=keras makes PyTorch
+// initialise weights like Keras and this package (Glorot uniform, zero
+// bias). Run with -benchtime=1x.
 func BenchmarkFashionMNIST(b *testing.B) {
 	tr, te := fashionOrSkip(b)
 	epochs := 1
@@ -109,6 +111,7 @@ func BenchmarkFashionMNIST(b *testing.B) {
 					CPU  float64 `json:"cpu_seconds_per_epoch"`
 					Acc  float64 `json:"test_accuracy"`
 					Ver  string  `json:"torch"`
+					Init string  `json:"init"`
 				}
 				sc := bufio.NewScanner(out)
 				for sc.Scan() {
@@ -122,7 +125,7 @@ func BenchmarkFashionMNIST(b *testing.B) {
 				b.ReportMetric(res.Wall, "s/epoch")
 				b.ReportMetric(res.CPU, "cpu-s/epoch")
 				b.ReportMetric(res.Acc, "test-acc")
-				fmt.Printf("pytorch %s %s: %.2f s/epoch (%.2f CPU s), test accuracy %.4f, %d epochs\n", res.Ver, arch, res.Wall, res.CPU, res.Acc, epochs)
+				fmt.Printf("pytorch %s (init %s) %s: %.2f s/epoch (%.2f CPU s), test accuracy %.4f, %d epochs\n", res.Ver, res.Init, arch, res.Wall, res.CPU, res.Acc, epochs)
 			}
 		})
 	}

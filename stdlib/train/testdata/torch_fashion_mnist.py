@@ -6,6 +6,10 @@ batch size and epochs from the command line, and prints one JSON line per
 model: seconds per epoch and test accuracy.
 
 Usage: python3 torch_fashion_mnist.py DATA_DIR EPOCHS BATCH THREADS [mlp|cnn ...]
+
+With TORCH_INIT=keras in the environment, weights are initialised as Keras
+and stdlib/train do (Glorot-uniform kernels, zero biases) instead of
+PyTorch's defaults.
 """
 import gzip
 import json
@@ -38,8 +42,15 @@ def load(data_dir, prefix):
 
 def build(arch):
     if arch == "mlp":
-        return nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
-    return nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.Flatten(), nn.Linear(32 * 26 * 26, 10))
+        model = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
+    else:
+        model = nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.Flatten(), nn.Linear(32 * 26 * 26, 10))
+    if os.environ.get("TORCH_INIT") == "keras":
+        for layer in model:
+            if isinstance(layer, (nn.Linear, nn.Conv2d)):
+                nn.init.xavier_uniform_(layer.weight)
+                nn.init.zeros_(layer.bias)
+    return model
 
 
 def main():
@@ -74,7 +85,8 @@ def main():
         print(json.dumps({"arch": arch, "seconds_per_epoch": sum(times) / len(times),
                           "epoch_seconds": times,
                           "cpu_seconds_per_epoch": sum(cpu) / len(cpu), "test_accuracy": correct / xte.shape[0],
-                          "torch": torch.__version__, "threads": threads}), flush=True)
+                          "torch": torch.__version__, "threads": threads,
+                          "init": os.environ.get("TORCH_INIT", "pytorch")}), flush=True)
 
 
 if __name__ == "__main__":
