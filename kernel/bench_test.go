@@ -128,13 +128,18 @@ func BenchmarkColdStart(b *testing.B) {
 		if err := cmd.Start(); err != nil {
 			b.Fatal(err)
 		}
+		fail := func(err error) {
+			cmd.Process.Kill()
+			cmd.Wait()
+			b.Fatal(err)
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		c, err := client.Dial(ctx, ci, client.Options{})
 		if err != nil {
-			b.Fatal(err)
+			fail(err)
 		}
 		if _, err := c.KernelInfo(ctx); err != nil {
-			b.Fatal(err)
+			fail(err)
 		}
 		ds = append(ds, time.Since(start))
 		b.StopTimer()

@@ -83,6 +83,10 @@ func cmdKernel(args []string, stderr io.Writer) int {
 			stop()
 		}
 	}()
+	watchParent(ctx, time.Second, func() {
+		logger.Print("the process that started the kernel is gone: shutting down")
+		stop()
+	})
 	restart, err := srv.Serve(ctx)
 	srv.Close()
 	if err != nil && ctx.Err() == nil {
@@ -107,4 +111,30 @@ func keepStderr(w io.Writer) io.Writer {
 	}
 	syscall.CloseOnExec(fd)
 	return os.NewFile(uintptr(fd), "stderr")
+}
+
+// watchParent calls gone once the process that started the kernel exits
+// (the kernel is re-parented), so a crashed frontend or "gopherlab run"
+// does not leave orphan kernels behind, as ipykernel's parent poller does.
+// Kernels started by init or a service manager are not watched.
+func watchParent(ctx context.Context, every time.Duration, gone func()) {
+	ppid := os.Getppid()
+	if ppid <= 1 {
+		return
+	}
+	go func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if os.Getppid() != ppid {
+					gone()
+					return
+				}
+			}
+		}
+	}()
 }

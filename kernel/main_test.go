@@ -432,3 +432,32 @@ func TestKernelRefusesBadConnectionFiles(t *testing.T) {
 		})
 	}
 }
+
+func TestKernelExitsWhenParentDies(t *testing.T) {
+	ci, err := wire.NewTCPConnectionInfo("127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := filepath.Join(t.TempDir(), "kernel.json")
+	ci.WriteFile(conn)
+	// sh starts the kernel in the background, prints its pid and exits
+	// after a moment, orphaning the kernel.
+	out, err := exec.Command("sh", "-c", `"$0" kernel "$1" >/dev/null 2>&1 & echo $!; sleep 1`, binary, conn).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pid int
+	if _, err := fmt.Sscan(string(out), &pid); err != nil {
+		t.Fatalf("pid %q: %v", out, err)
+	}
+	exited := func() bool {
+		st, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+		return err != nil || strings.Contains(string(st), "State:\tZ")
+	}
+	for deadline := time.Now().Add(10 * time.Second); !exited(); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			syscall.Kill(pid, syscall.SIGKILL)
+			t.Fatal("orphaned kernel still running 10s after its parent exited")
+		}
+	}
+}
