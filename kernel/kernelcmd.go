@@ -7,6 +7,7 @@ import (
 	"log"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -113,14 +114,19 @@ func keepStderr(w io.Writer) io.Writer {
 	return os.NewFile(uintptr(fd), "stderr")
 }
 
-// watchParent calls gone once the process that started the kernel exits
-// (the kernel is re-parented), so a crashed frontend or "gopherlab run"
-// does not leave orphan kernels behind, as ipykernel's parent poller does.
-// Kernels started by init or a service manager are not watched.
+// watchParent calls gone once the frontend that started the kernel exits,
+// so a crashed frontend or "gopherlab run" leaves no orphan kernel behind.
+// Like ipykernel it acts only when the launcher set JPY_PARENT_PID (as
+// jupyter_client does): if that is the parent, a change of parent means it
+// exited; otherwise (a wrapper process in between) being re-parented to
+// init does.
 func watchParent(ctx context.Context, every time.Duration, gone func()) {
-	ppid := os.Getppid()
-	if ppid <= 1 {
+	want, err := strconv.Atoi(os.Getenv("JPY_PARENT_PID"))
+	if err != nil || want <= 1 {
 		return
+	}
+	if os.Getppid() != want {
+		want = 0
 	}
 	go func() {
 		t := time.NewTicker(every)
@@ -130,7 +136,8 @@ func watchParent(ctx context.Context, every time.Duration, gone func()) {
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				if os.Getppid() != ppid {
+				ppid := os.Getppid()
+				if (want == 0 && ppid == 1) || (want != 0 && ppid != want) {
 					gone()
 					return
 				}

@@ -442,7 +442,7 @@ func TestKernelExitsWhenParentDies(t *testing.T) {
 	ci.WriteFile(conn)
 	// sh starts the kernel in the background, prints its pid and exits
 	// after a moment, orphaning the kernel.
-	out, err := exec.Command("sh", "-c", `"$0" kernel "$1" >/dev/null 2>&1 & echo $!; sleep 1`, binary, conn).Output()
+	out, err := exec.Command("sh", "-c", `JPY_PARENT_PID=$$ "$0" kernel "$1" >/dev/null 2>&1 & echo $!; sleep 1`, binary, conn).Output()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -212,6 +213,8 @@ func startKernel(workDir string, logTee io.Writer) (*kernelProcess, *wire.Connec
 	k := &kernelProcess{dir: dir, logs: &tailBuffer{max: 16 << 10, tee: logTee}, dead: make(chan struct{})}
 	k.cmd = exec.Command(exe, "kernel", connFile)
 	k.cmd.Dir = workDir
+	// As jupyter_client does: the kernel exits if this process goes away.
+	k.cmd.Env = append(os.Environ(), "JPY_PARENT_PID="+strconv.Itoa(os.Getpid()))
 	k.cmd.Stdout = k.logs
 	k.cmd.Stderr = k.logs
 	if err := k.cmd.Start(); err != nil {
