@@ -5,15 +5,11 @@ import (
 	"unicode/utf8"
 	"unsafe"
 
-	"github.com/apache/arrow/go/v15/arrow"
-	"github.com/apache/arrow/go/v15/arrow/array"
-	"github.com/apache/arrow/go/v15/arrow/bitutil"
-	"github.com/apache/arrow/go/v15/arrow/memory"
 	"github.com/gopherlab/gopherlab/stdlib/convert/example"
 )
 
-// colBuf accumulates one column of a batch in plain Go slices; toArray
-// wraps them as Arrow buffers without copying.
+// colBuf accumulates one column of a batch in plain Go slices, which the
+// page encoder (pqwrite.go) turns into Parquet pages.
 type colBuf struct {
 	f32   []float32
 	f64   []float64
@@ -99,9 +95,7 @@ func (c *colBuf) truncVals(e elemType, n int) {
 
 func (c *colBuf) reset(mode colMode, e elemType) {
 	c.f32, c.f64, c.i64, c.i32 = c.f32[:0], c.f64[:0], c.i64[:0], c.i32[:0]
-	// Bytes data is referenced by Parquet statistics until a row group
-	// closes, so it is never reused.
-	c.data = nil
+	c.data = c.data[:0]
 	c.voffs = append(c.voffs[:0], 0)
 	c.offs = c.offs[:0]
 	if mode == modeList {
@@ -136,6 +130,7 @@ type batch struct {
 	ends     []int   // end of each record in raw
 	offsets  []int64 // byte offset of each record in the input stream
 	cols     []colBuf
+	pages    []page // encoded columns, filled after decoding
 	rows     int
 	skipped  int64
 	skipErrs []string
@@ -435,65 +430,4 @@ func sliceBytes[T any](s []T) []byte {
 	}
 	var z T
 	return unsafe.Slice((*byte)(unsafe.Pointer(&s[0])), len(s)*int(unsafe.Sizeof(z)))
-}
-
-// record wraps the batch columns as an Arrow record. The record aliases the
-// batch buffers: release it before the batch is reused.
-func (b *batch) record(p *plan) arrow.Record {
-	arrs := make([]arrow.Array, len(p.cols))
-	for i := range p.cols {
-		c := &b.cols[i]
-		pc := &p.cols[i]
-		var validity *memory.Buffer
-		if len(c.nulls) > 0 {
-			bm := make([]byte, bitutil.BytesForBits(int64(b.rows)))
-			for j := 0; j < b.rows; j++ {
-				bitutil.SetBit(bm, j)
-			}
-			for _, r := range c.nulls {
-				bitutil.ClearBit(bm, int(r))
-			}
-			validity = memory.NewBufferBytes(bm)
-		}
-		values := valuesData(c, pc.elem)
-		var data arrow.ArrayData
-		if pc.mode == modeList {
-			data = array.NewData(p.schema.Field(i).Type, b.rows,
-				[]*memory.Buffer{validity, memory.NewBufferBytes(sliceBytes(c.offs))},
-				[]arrow.ArrayData{values}, len(c.nulls), 0)
-			values.Release()
-		} else {
-			bufs := values.Buffers()
-			nb := make([]*memory.Buffer, len(bufs))
-			copy(nb, bufs)
-			nb[0] = validity
-			data = array.NewData(pc.elem.arrow(), b.rows, nb, nil, len(c.nulls), 0)
-			values.Release()
-		}
-		arrs[i] = array.MakeFromData(data)
-		data.Release()
-	}
-	rec := array.NewRecord(p.schema, arrs, int64(b.rows))
-	for _, a := range arrs {
-		a.Release()
-	}
-	return rec
-}
-
-func valuesData(c *colBuf, e elemType) arrow.ArrayData {
-	var buf []byte
-	n := c.nvals(e)
-	switch e {
-	case elemF32:
-		buf = sliceBytes(c.f32)
-	case elemF64:
-		buf = sliceBytes(c.f64)
-	case elemI64:
-		buf = sliceBytes(c.i64)
-	case elemI32:
-		buf = sliceBytes(c.i32)
-	default:
-		return array.NewData(e.arrow(), n, []*memory.Buffer{nil, memory.NewBufferBytes(sliceBytes(c.voffs)), memory.NewBufferBytes(c.data)}, nil, 0, 0)
-	}
-	return array.NewData(e.arrow(), n, []*memory.Buffer{nil, memory.NewBufferBytes(buf)}, nil, 0, 0)
 }

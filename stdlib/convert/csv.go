@@ -374,3 +374,9 @@ func undoLast(b array.Builder) {
 		}
 	}
 }
+
+// writeOnly hides Close: pqarrow closes a sink that has one, but the
+// atomic file must stay open until Commit.
+type writeOnly struct{ w io.Writer }
+
+func (w writeOnly) Write(p []byte) (int, error) { return w.w.Write(p) }

@@ -10,7 +10,6 @@ import (
 	"sync"
 	"unicode/utf8"
 
-	"github.com/apache/arrow/go/v15/parquet/pqarrow"
 	"github.com/gopherlab/gopherlab/stdlib/convert/example"
 	"github.com/gopherlab/gopherlab/stdlib/convert/internal/atomicfile"
 	"github.com/gopherlab/gopherlab/stdlib/convert/tfrecord"
@@ -113,6 +112,7 @@ type conversion struct {
 	ctx     context.Context // cancelled with the first error as cause
 	cancel  context.CancelCauseFunc
 	p       *plan
+	layout  *pqLayout
 	opts    Options
 	outDir  string
 	work    chan *batch
@@ -188,7 +188,11 @@ func (c *conversion) putBatch(b *batch) {
 func runConversion(parent context.Context, files []string, outDir string, p *plan, opts Options, res *Result) error {
 	ctx, cancel := context.WithCancelCause(parent)
 	defer cancel(nil)
-	c := &conversion{ctx: ctx, cancel: cancel, p: p, opts: opts, outDir: outDir,
+	layout, err := newPQLayout(p, opts.ParquetCompression)
+	if err != nil {
+		return err
+	}
+	c := &conversion{ctx: ctx, cancel: cancel, p: p, layout: layout, opts: opts, outDir: outDir,
 		work: make(chan *batch, opts.Workers), free: make(chan *batch, 3*opts.Workers+2),
 		writers: make(chan struct{}, opts.Workers)}
 	var workers sync.WaitGroup
@@ -197,9 +201,16 @@ func runConversion(parent context.Context, files []string, outDir string, p *pla
 		go func() {
 			defer workers.Done()
 			d := newDecoder(p)
+			enc, err := newPageEncoder(layout)
+			if err != nil {
+				c.fail(err)
+			}
 			for b := range c.work {
-				if b.resumed == "" && ctx.Err() == nil {
+				if b.resumed == "" && ctx.Err() == nil && enc != nil {
 					d.decodeBatch(b, opts.SkipCorrupt, files[b.file])
+					if b.err == nil {
+						enc.encodeBatch(p, b)
+					}
 				}
 				close(b.done)
 			}
@@ -372,30 +383,22 @@ func (c *conversion) noteSkip(err error) {
 // chunkWriter is one output file being written.
 type chunkWriter struct {
 	f    *atomicfile.File
-	w    *pqarrow.FileWriter
+	w    *pqFile
 	rows int64
 }
 
 func (c *conversion) openChunk(path string) (*chunkWriter, error) {
-	codec, _ := parquetCodec(c.opts.ParquetCompression)
-	props, aprops := writerProps(c.p.schema, codec, c.opts.RowGroupSize)
 	f, err := atomicfile.Create(path)
 	if err != nil {
 		return nil, fmt.Errorf("convert: %w", err)
 	}
-	w, err := pqarrow.NewFileWriter(c.p.schema, writeOnly{f}, props, aprops)
+	w, err := newPQFile(c.layout, f, c.opts.RowGroupSize)
 	if err != nil {
 		f.Abort()
 		return nil, fmt.Errorf("convert: %s: %w", path, err)
 	}
 	return &chunkWriter{f: f, w: w}, nil
 }
-
-// writeOnly hides Close: pqarrow closes a sink that has one, but the
-// atomic file must stay open until Commit.
-type writeOnly struct{ w io.Writer }
-
-func (w writeOnly) Write(p []byte) (int, error) { return w.w.Write(p) }
 
 func (cw *chunkWriter) abort() {
 	cw.f.Abort()
@@ -408,6 +411,10 @@ func (c *conversion) writeFile(idx int, path string, order <-chan *batch) error 
 	var wg sync.WaitGroup
 	var cur chan *batch
 	curChunk := -1
+	// Chunk files of one input are committed in order: a failure leaves
+	// the chunks before it and none after it.
+	prevDone := make(chan struct{})
+	close(prevDone)
 	defer func() {
 		if cur != nil {
 			close(cur)
@@ -431,14 +438,18 @@ func (c *conversion) writeFile(idx int, path string, order <-chan *batch) error 
 			}
 			curChunk = b.chunk
 			cur = make(chan *batch, 2)
+			done := make(chan struct{})
 			wg.Add(1)
-			go func(chunk int, in <-chan *batch) {
+			go func(chunk int, in <-chan *batch, prev <-chan struct{}) {
 				defer wg.Done()
 				defer func() { <-c.writers }()
-				if err := c.writeChunk(idx, path, chunk, in); err != nil {
+				if err := c.writeChunk(idx, path, chunk, in, prev); err != nil {
 					c.fail(err)
+					return
 				}
-			}(b.chunk, cur)
+				close(done)
+			}(b.chunk, cur, prevDone)
+			prevDone = done
 		}
 		cur <- b
 	}
@@ -446,7 +457,7 @@ func (c *conversion) writeFile(idx int, path string, order <-chan *batch) error 
 }
 
 // writeChunk writes the batches of one chunk into its file.
-func (c *conversion) writeChunk(idx int, path string, chunk int, in <-chan *batch) (err error) {
+func (c *conversion) writeChunk(idx int, path string, chunk int, in <-chan *batch, prev <-chan struct{}) (err error) {
 	var cw *chunkWriter
 	defer func() {
 		if cw != nil {
@@ -503,10 +514,7 @@ func (c *conversion) writeChunk(idx int, path string, chunk int, in <-chan *batc
 			}
 		}
 		if b.rows > 0 {
-			rec := b.record(c.p)
-			err = cw.w.WriteBuffered(rec)
-			rec.Release()
-			if err != nil {
+			if err = cw.w.add(b.pages, b.rows); err != nil {
 				return fmt.Errorf("convert: writing %s: %w", out, err)
 			}
 			cw.rows += int64(b.rows)
@@ -514,8 +522,15 @@ func (c *conversion) writeChunk(idx int, path string, chunk int, in <-chan *batc
 		last := b.last
 		c.putBatch(b)
 		if last {
-			if err := cw.w.Close(); err != nil {
+			if err := cw.w.close(); err != nil {
 				return fmt.Errorf("convert: writing %s: %w", out, err)
+			}
+			select {
+			case <-prev:
+			case <-c.ctx.Done():
+			}
+			if c.ctx.Err() != nil {
+				return context.Cause(c.ctx)
 			}
 			if err := cw.f.Commit(); err != nil {
 				return fmt.Errorf("convert: %w", err)

@@ -1,0 +1,465 @@
+package convert
+
+import (
+	"encoding/base64"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"math"
+	"math/bits"
+
+	"github.com/apache/arrow/go/v15/arrow/flight"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+	"github.com/apache/arrow/go/v15/parquet"
+	"github.com/apache/arrow/go/v15/parquet/compress"
+	"github.com/apache/arrow/go/v15/parquet/metadata"
+	"github.com/apache/arrow/go/v15/parquet/pqarrow"
+	"github.com/apache/arrow/go/v15/parquet/schema"
+)
+
+// The conversion writes Parquet pages itself instead of going through
+// pqarrow: the columns of a batch are already flat Go slices whose layout
+// is known from the plan, so definition and repetition levels can be
+// bit-packed straight from the list offsets and the values copied as PLAIN,
+// at a small fraction of the CPU pqarrow spends computing and RLE-encoding
+// levels value by value. The pages are encoded (and compressed) by the
+// decode workers, in parallel; the chunk writer only appends them to the
+// file. Schema conversion, column chunk, row group and footer metadata come
+// from arrow's parquet packages, so the files are those pqarrow would
+// describe (same Parquet schema, same key-value metadata including
+// ARROW:schema), just PLAIN-encoded data pages v1.
+
+// pqLayout is the Parquet side of a plan, shared by all chunk files.
+type pqLayout struct {
+	schema *schema.Schema
+	props  *parquet.WriterProperties
+	kv     metadata.KeyValueMetadata
+	codec  compress.Compression
+	maxDef []int16
+	maxRep []int16
+}
+
+func newPQLayout(p *plan, codecName string) (*pqLayout, error) {
+	codec, err := parquetCodec(codecName)
+	if err != nil {
+		return nil, err
+	}
+	props := parquet.NewWriterProperties(
+		parquet.WithCompression(codec),
+		parquet.WithCreatedBy("gopherlab convert"),
+		parquet.WithDictionaryDefault(false),
+		parquet.WithEncoding(parquet.Encodings.Plain),
+	)
+	sc, err := pqarrow.ToParquet(p.schema, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+	if err != nil {
+		return nil, fmt.Errorf("convert: %w", err)
+	}
+	if sc.NumColumns() != len(p.cols) {
+		return nil, fmt.Errorf("convert: internal error: %d Parquet columns for %d planned columns", sc.NumColumns(), len(p.cols))
+	}
+	l := &pqLayout{schema: sc, props: props, codec: codec, maxDef: make([]int16, len(p.cols)), maxRep: make([]int16, len(p.cols))}
+	for i, c := range p.cols {
+		// A scalar has definition level 1 when nullable. A list has one
+		// level for the repeated group, one more if nullable, and pqarrow
+		// declares the element optional, which adds one (values are never
+		// null, so they are always at the maximum level).
+		var def, rep int16
+		if c.Nullable {
+			def = 1
+		}
+		col := sc.Column(i)
+		if c.mode == modeList {
+			rep = 1
+			if col.MaxDefinitionLevel() < def+1 {
+				def = -1
+			} else {
+				def = col.MaxDefinitionLevel()
+			}
+		}
+		if col.MaxDefinitionLevel() != def || col.MaxRepetitionLevel() != rep {
+			return nil, fmt.Errorf("convert: internal error: column %q has levels %d/%d, want %d/%d", c.Name, col.MaxDefinitionLevel(), col.MaxRepetitionLevel(), def, rep)
+		}
+		l.maxDef[i], l.maxRep[i] = def, rep
+	}
+	md := p.schema.Metadata()
+	for i := 0; i < md.Len(); i++ {
+		l.kv.Append(md.Keys()[i], md.Values()[i])
+	}
+	l.kv.Append("ARROW:schema", base64.StdEncoding.EncodeToString(flight.SerializeSchema(p.schema, memory.DefaultAllocator)))
+	return l, nil
+}
+
+// page is one encoded data page of a batch column: header and body.
+type page struct {
+	buf          []byte
+	numValues    int64 // level entries (values, nulls and empty lists)
+	uncompressed int64 // header + uncompressed body
+}
+
+// pageEncoder turns batch columns into pages. One per decode worker.
+type pageEncoder struct {
+	l      *pqLayout
+	codec  compress.Codec
+	body   []byte
+	levels []byte
+	comp   []byte
+}
+
+func newPageEncoder(l *pqLayout) (*pageEncoder, error) {
+	codec, err := compress.GetCodec(l.codec)
+	if err != nil {
+		return nil, fmt.Errorf("convert: %w", err)
+	}
+	return &pageEncoder{l: l, codec: codec}, nil
+}
+
+// encodeBatch fills b.pages with one page per column.
+func (e *pageEncoder) encodeBatch(p *plan, b *batch) {
+	if len(b.pages) != len(p.cols) {
+		b.pages = make([]page, len(p.cols))
+	}
+	for i := range p.cols {
+		e.encodeColumn(&b.pages[i], &b.cols[i], &p.cols[i], b.rows, e.l.maxDef[i], e.l.maxRep[i])
+	}
+}
+
+func (e *pageEncoder) encodeColumn(pg *page, c *colBuf, pc *column, rows int, maxDef, maxRep int16) {
+	body := e.body[:0]
+	var nlev int
+	if pc.mode == modeList {
+		// Repetition levels: 0 starts a row, 1 continues its list.
+		var bp bitPacker
+		bp.out = e.levels[:0]
+		nulls := c.nulls
+		for r := 0; r < rows; r++ {
+			bp.put(0, 1)
+			bp.putRun(1, 1, int(c.offs[r+1]-c.offs[r])-1)
+		}
+		nlev = bp.count
+		body = appendLevels(body, &bp, 1)
+		// Definition levels: maxDef for a value, 1 for an empty list of a
+		// nullable column (0 otherwise), 0 for a null list.
+		w := uint(bits.Len16(uint16(maxDef)))
+		var empty uint64
+		if pc.Nullable {
+			empty = 1
+		}
+		bp = bitPacker{out: bp.out[:0]}
+		for r := 0; r < rows; r++ {
+			n := int(c.offs[r+1] - c.offs[r])
+			if n == 0 {
+				if len(nulls) > 0 && int(nulls[0]) == r {
+					nulls = nulls[1:]
+					bp.put(0, w)
+				} else {
+					bp.put(empty, w)
+				}
+				continue
+			}
+			bp.putRun(uint64(maxDef), w, n)
+		}
+		body = appendLevels(body, &bp, w)
+		e.levels = bp.out
+		body = appendPlain(body, c, pc.elem, nil, 0, c.nvals(pc.elem))
+	} else {
+		nlev = rows
+		if maxDef > 0 {
+			bp := bitPacker{out: e.levels[:0]}
+			prev := 0
+			for _, r := range c.nulls {
+				bp.putRun(1, 1, int(r)-prev)
+				bp.put(0, 1)
+				prev = int(r) + 1
+			}
+			bp.putRun(1, 1, rows-prev)
+			body = appendLevels(body, &bp, 1)
+			e.levels = bp.out
+		}
+		body = appendPlain(body, c, pc.elem, c.nulls, 0, rows)
+	}
+	e.body = body
+	out := body
+	if e.l.codec != compress.Codecs.Uncompressed {
+		e.comp = e.codec.Encode(e.comp[:cap(e.comp)], body)
+		out = e.comp
+	}
+	pg.buf = appendPageHeader(pg.buf[:0], int32(len(body)), int32(len(out)), int32(nlev))
+	hdr := len(pg.buf)
+	pg.buf = append(pg.buf, out...)
+	pg.numValues = int64(nlev)
+	pg.uncompressed = int64(hdr + len(body))
+}
+
+// appendPlain appends values [from, to) of c, PLAIN-encoded, leaving out
+// the rows listed in nulls (placeholders under null scalars).
+func appendPlain(body []byte, c *colBuf, e elemType, nulls []int32, from, to int) []byte {
+	for from < to {
+		end := to
+		if len(nulls) > 0 {
+			end = int(nulls[0])
+		}
+		switch {
+		case !littleEndian:
+			body = appendPlainPortable(body, c, e, from, end)
+		case e == elemF32:
+			body = append(body, sliceBytes(c.f32[from:end])...)
+		case e == elemF64:
+			body = append(body, sliceBytes(c.f64[from:end])...)
+		case e == elemI64:
+			body = append(body, sliceBytes(c.i64[from:end])...)
+		case e == elemI32:
+			body = append(body, sliceBytes(c.i32[from:end])...)
+		default:
+			for i := from; i < end; i++ {
+				v := c.data[c.voffs[i]:c.voffs[i+1]]
+				body = binary.LittleEndian.AppendUint32(body, uint32(len(v)))
+				body = append(body, v...)
+			}
+		}
+		if len(nulls) == 0 {
+			break
+		}
+		from = end + 1
+		nulls = nulls[1:]
+	}
+	return body
+}
+
+// littleEndian says whether the memory of numeric slices is already in
+// PLAIN byte order.
+var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
+
+// appendPlainPortable is appendPlain's numeric case, value by value.
+func appendPlainPortable(body []byte, c *colBuf, e elemType, from, end int) []byte {
+	le := binary.LittleEndian
+	for i := from; i < end; i++ {
+		switch e {
+		case elemF32:
+			body = le.AppendUint32(body, math.Float32bits(c.f32[i]))
+		case elemF64:
+			body = le.AppendUint64(body, math.Float64bits(c.f64[i]))
+		case elemI64:
+			body = le.AppendUint64(body, uint64(c.i64[i]))
+		case elemI32:
+			body = le.AppendUint32(body, uint32(c.i32[i]))
+		default:
+			v := c.data[c.voffs[i]:c.voffs[i+1]]
+			body = le.AppendUint32(body, uint32(len(v)))
+			body = append(body, v...)
+		}
+	}
+	return body
+}
+
+// bitPacker packs levels of width 1 or 2 bits, little-endian, as in the
+// bit-packed runs of Parquet's RLE/bit-packing hybrid encoding.
+type bitPacker struct {
+	out   []byte
+	acc   uint64
+	n     uint // bits in acc
+	count int  // values put
+}
+
+func (p *bitPacker) put(v uint64, w uint) {
+	p.acc |= v << p.n
+	p.n += w
+	p.count++
+	if p.n == 64 {
+		p.out = binary.LittleEndian.AppendUint64(p.out, p.acc)
+		p.acc, p.n = 0, 0
+	}
+}
+
+// putRun puts k copies of v.
+func (p *bitPacker) putRun(v uint64, w uint, k int) {
+	if k <= 0 {
+		return
+	}
+	p.count += k
+	var word uint64 // 64/w copies of v
+	if w == 1 {
+		word = -v // v is 0 or 1
+	} else {
+		word = v * 0x5555555555555555
+	}
+	nb := uint(k) * w
+	// Fill acc up to a word boundary, then whole words, then the rest.
+	if p.n > 0 {
+		room := 64 - p.n
+		take := min(room, nb)
+		p.acc |= (word & mask(take)) << p.n
+		p.n += take
+		nb -= take
+		if p.n < 64 {
+			return
+		}
+		p.out = binary.LittleEndian.AppendUint64(p.out, p.acc)
+		p.acc, p.n = 0, 0
+	}
+	for nb >= 64 {
+		p.out = binary.LittleEndian.AppendUint64(p.out, word)
+		nb -= 64
+	}
+	p.acc = word & mask(nb)
+	p.n = nb
+}
+
+func mask(n uint) uint64 {
+	if n >= 64 {
+		return ^uint64(0)
+	}
+	return 1<<n - 1
+}
+
+// appendLevels appends the levels in p as one length-prefixed bit-packed
+// run (padded to a multiple of 8 values), as data page v1 stores them.
+func appendLevels(body []byte, p *bitPacker, w uint) []byte {
+	groups := (p.count + 7) / 8
+	need := groups * int(w) // bytes of packed data
+	var hdr [binary.MaxVarintLen64]byte
+	hn := 0
+	if groups > 0 {
+		hn = binary.PutUvarint(hdr[:], uint64(groups)<<1|1)
+	}
+	body = binary.LittleEndian.AppendUint32(body, uint32(hn+need))
+	body = append(body, hdr[:hn]...)
+	have := len(p.out)
+	body = append(body, p.out...)
+	var tail [8]byte
+	binary.LittleEndian.PutUint64(tail[:], p.acc)
+	return append(body, tail[:need-have]...)
+}
+
+// appendPageHeader appends a Thrift compact PageHeader of a data page v1
+// with PLAIN values and RLE levels.
+func appendPageHeader(b []byte, uncompressed, compressed, numValues int32) []byte {
+	const i32 = 5              // compact type id of i32
+	b = append(b, 1<<4|i32, 0) // 1: type = DATA_PAGE
+	b = append(b, 1<<4|i32)    // 2: uncompressed_page_size
+	b = appendZigzag(b, uncompressed)
+	b = append(b, 1<<4|i32) // 3: compressed_page_size
+	b = appendZigzag(b, compressed)
+	b = append(b, 2<<4|12) // 5: data_page_header (struct)
+	b = append(b, 1<<4|i32)
+	b = appendZigzag(b, numValues) // 1: num_values
+	b = append(b, 1<<4|i32, 0)     // 2: encoding = PLAIN
+	b = append(b, 1<<4|i32, 3<<1)  // 3: definition_level_encoding = RLE
+	b = append(b, 1<<4|i32, 3<<1)  // 4: repetition_level_encoding = RLE
+	b = append(b, 0)               // end of DataPageHeader
+	return append(b, 0)            // end of PageHeader
+}
+
+func appendZigzag(b []byte, v int32) []byte {
+	return binary.AppendUvarint(b, uint64(uint32(v<<1)^uint32(v>>31)))
+}
+
+// pqFile writes one Parquet file from encoded batch pages.
+type pqFile struct {
+	l        *pqLayout
+	w        io.Writer
+	pos      int64
+	meta     *metadata.FileMetaDataBuilder
+	maxRows  int
+	cols     [][]byte // pending row group, per column
+	nvals    []int64
+	unc      []int64
+	pages    []int32
+	rows     int
+	ordinal  int16
+	rowsDone int64
+}
+
+var parquetMagic = []byte("PAR1")
+
+func newPQFile(l *pqLayout, w io.Writer, maxRows int) (*pqFile, error) {
+	f := &pqFile{l: l, w: w, maxRows: maxRows, meta: metadata.NewFileMetadataBuilder(l.schema, l.props, l.kv),
+		cols: make([][]byte, len(l.maxDef)), nvals: make([]int64, len(l.maxDef)), unc: make([]int64, len(l.maxDef)), pages: make([]int32, len(l.maxDef))}
+	if err := f.write(parquetMagic); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+func (f *pqFile) write(b []byte) error {
+	n, err := f.w.Write(b)
+	f.pos += int64(n)
+	return err
+}
+
+// add appends the pages of a batch of rows, closing the row group first if
+// it would grow past maxRows.
+func (f *pqFile) add(pages []page, rows int) error {
+	if rows == 0 {
+		return nil
+	}
+	if f.rows > 0 && f.rows+rows > f.maxRows {
+		if err := f.flushRowGroup(); err != nil {
+			return err
+		}
+	}
+	for i := range pages {
+		f.cols[i] = append(f.cols[i], pages[i].buf...)
+		f.nvals[i] += pages[i].numValues
+		f.unc[i] += pages[i].uncompressed
+		f.pages[i]++
+	}
+	f.rows += rows
+	return nil
+}
+
+func (f *pqFile) flushRowGroup() error {
+	rg := f.meta.AppendRowGroup()
+	var total int64
+	for i := range f.cols {
+		cc := rg.NextColumnChunk()
+		start := f.pos
+		if err := f.write(f.cols[i]); err != nil {
+			return err
+		}
+		info := metadata.ChunkMetaInfo{NumValues: f.nvals[i], IndexPageOffset: -1, DataPageOffset: start,
+			CompressedSize: int64(len(f.cols[i])), UncompressedSize: f.unc[i]}
+		stats := metadata.EncodingStats{DataEncodingStats: map[parquet.Encoding]int32{parquet.Encodings.Plain: f.pages[i]}}
+		if err := cc.Finish(info, false, false, stats, nil); err != nil {
+			return err
+		}
+		total += f.unc[i]
+		f.cols[i], f.nvals[i], f.unc[i], f.pages[i] = f.cols[i][:0], 0, 0, 0
+	}
+	rg.SetNumRows(f.rows)
+	if err := rg.Finish(total, f.ordinal); err != nil {
+		return err
+	}
+	f.ordinal++
+	f.rowsDone += int64(f.rows)
+	f.rows = 0
+	return nil
+}
+
+// close writes the last row group and the footer.
+func (f *pqFile) close() error {
+	if f.rows > 0 {
+		if err := f.flushRowGroup(); err != nil {
+			return err
+		}
+	}
+	md, err := f.meta.Finish()
+	if err != nil {
+		return err
+	}
+	start := f.pos
+	if _, err := md.WriteTo(countWriter{f}, nil); err != nil {
+		return err
+	}
+	var tail [8]byte
+	binary.LittleEndian.PutUint32(tail[:], uint32(f.pos-start))
+	copy(tail[4:], parquetMagic)
+	return f.write(tail[:])
+}
+
+type countWriter struct{ f *pqFile }
+
+func (c countWriter) Write(b []byte) (int, error) {
+	n, err := c.f.w.Write(b)
+	c.f.pos += int64(n)
+	return n, err
+}
