@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log"
+	"net"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -918,6 +919,27 @@ func filepathShort(t *testing.T) (string, error) {
 		t.Cleanup(func() { osRemoveAll(d) })
 	}
 	return d, err
+}
+
+func TestPortInUse(t *testing.T) {
+	ci, _ := wire.NewTCPConnectionInfo("127.0.0.1")
+	l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", ci.ControlPort))
+	if err != nil {
+		t.Skip("port taken meanwhile")
+	}
+	defer l.Close()
+	_, err = New(ci, &scriptEvaluator{}, Options{})
+	if err == nil || !strings.Contains(err.Error(), "control channel") || !strings.Contains(err.Error(), "address already in use") {
+		t.Fatalf("err = %v", err)
+	}
+	// The ports bound before the failure were released: a kernel can
+	// start on them once the control port is free.
+	l.Close()
+	srv, err := New(ci, &scriptEvaluator{}, Options{})
+	if err != nil {
+		t.Fatalf("second start: %v", err)
+	}
+	srv.Close()
 }
 
 func TestConnectionErrors(t *testing.T) {
