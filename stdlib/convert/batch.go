@@ -1,7 +1,9 @@
 package convert
 
 import (
+	"encoding/binary"
 	"fmt"
+	"math"
 	"unicode/utf8"
 	"unsafe"
 
@@ -145,7 +147,7 @@ type batch struct {
 type decoder struct {
 	p       *plan
 	present []bool
-	raws    []example.RawFeature
+	lens    []int // length of each present feature's serialized Feature
 	offs    []int
 	tmpF    []float64
 	tmpI    []int64
@@ -155,7 +157,7 @@ type decoder struct {
 
 func newDecoder(p *plan) *decoder {
 	n := len(p.names)
-	return &decoder{p: p, present: make([]bool, n), raws: make([]example.RawFeature, n), offs: make([]int, n)}
+	return &decoder{p: p, present: make([]bool, n), lens: make([]int, n), offs: make([]int, n)}
 }
 
 // VisitFeature records where a feature's value is (phase one of a record).
@@ -174,13 +176,11 @@ func (d *decoder) VisitFeature(name, fb []byte, off int) error {
 		}
 		return nil
 	}
-	raw, err := example.ParseFeature(fb)
-	if err != nil {
-		return &mismatch{feature: string(name), offset: off, err: err}
-	}
+	// Only positions are kept (fb is rec[off:off+len]): storing parsed
+	// features, which hold slices, cost write barriers per feature.
 	d.present[s] = true
-	d.raws[s] = raw
 	d.offs[s] = off
+	d.lens[s] = len(fb)
 	return nil
 }
 
@@ -273,7 +273,15 @@ func (d *decoder) decodeRecord(b *batch, rec []byte) *mismatch {
 	row := int32(b.rows)
 	for s := range d.present {
 		cols := p.slotCols[s]
-		if !d.present[s] || d.raws[s].Kind == example.KindNone {
+		var rf example.RawFeature
+		raw := &rf
+		if d.present[s] {
+			var err error
+			if rf, err = example.ParseFeature(rec[d.offs[s] : d.offs[s]+d.lens[s]]); err != nil {
+				return &mismatch{feature: p.names[s], offset: d.offs[s], err: err}
+			}
+		}
+		if !d.present[s] || raw.Kind == example.KindNone {
 			if !p.cols[cols[0]].Nullable {
 				return &mismatch{feature: p.names[s], expected: describe(p, s) + ", not nullable", found: "no value (feature missing)"}
 			}
@@ -288,7 +296,6 @@ func (d *decoder) decodeRecord(b *batch, rec []byte) *mismatch {
 			}
 			continue
 		}
-		raw := &d.raws[s]
 		if raw.Kind != p.kinds[s] {
 			n, _ := raw.Len()
 			return &mismatch{feature: p.names[s], offset: d.offs[s], expected: describe(p, s), found: fmt.Sprintf("%s of length %d", raw.Kind, n)}
@@ -392,7 +399,63 @@ func describe(p *plan, s int) string {
 	return fmt.Sprintf("%s (list column %q)", p.kinds[s], c.Name)
 }
 
+// appendPacked appends a packed float or int list straight from its
+// payload; ok is false when the payload needs the general decoder (other
+// layouts, or a malformed varint, for which the decoder names the error).
+func appendPacked(c *colBuf, e elemType, raw *example.RawFeature) bool {
+	pl, ok := raw.Packed()
+	if !ok {
+		return false
+	}
+	switch {
+	case raw.Kind == example.KindFloat && e == elemF32:
+		if len(pl)%4 != 0 {
+			return false
+		}
+		if littleEndian && len(pl) > 0 {
+			c.f32 = append(c.f32, unsafe.Slice((*float32)(unsafe.Pointer(&pl[0])), len(pl)/4)...)
+			return true
+		}
+		for i := 0; i+4 <= len(pl); i += 4 {
+			c.f32 = append(c.f32, math.Float32frombits(binary.LittleEndian.Uint32(pl[i:])))
+		}
+		return true
+	case raw.Kind == example.KindInt64 && (e == elemI64 || e == elemI32):
+		if len(pl) > 0 && pl[len(pl)-1] >= 0x80 {
+			return false
+		}
+		for i := 0; i < len(pl); {
+			var v uint64
+			if b := pl[i]; b < 0x80 {
+				v = uint64(b)
+				i++
+			} else {
+				var n int
+				v, n = binary.Uvarint(pl[i:])
+				if n <= 0 {
+					return false
+				}
+				i += n
+			}
+			if e == elemI64 {
+				c.i64 = append(c.i64, int64(v))
+			} else {
+				c.i32 = append(c.i32, int32(int64(v)))
+			}
+		}
+		return true
+	}
+	return false
+}
+
 func appendValues(c *colBuf, e elemType, raw *example.RawFeature) error {
+	if raw.Kind != example.KindBytes {
+		n := c.nvals(e)
+		if appendPacked(c, e, raw) {
+			return nil
+		}
+		c.truncVals(e, n)
+	}
 	var err error
 	switch e {
 	case elemF32:

@@ -262,6 +262,36 @@ func (f *RawFeature) segments(fn func(seg []byte) error) error {
 	return nil
 }
 
+// Packed returns the payload of a float_list or int64_list written the way
+// TensorFlow and this package write them: one packed field (4 bytes per
+// float, or concatenated varints). ok is false for any other layout
+// (unpacked values, several fields, other kinds), which the Append
+// functions handle. An empty list is an empty payload with ok true. The
+// payload aliases the record and is not validated.
+func (f *RawFeature) Packed() (payload []byte, ok bool) {
+	s := f.seg
+	if len(f.more) != 0 || f.Kind == KindBytes {
+		return nil, false
+	}
+	if len(s) == 0 {
+		return s, true
+	}
+	if len(s) < 2 || s[0] != 0x0a {
+		return nil, false
+	}
+	if s[1] < 0x80 {
+		if int(s[1]) == len(s)-2 {
+			return s[2:], true
+		}
+		return nil, false
+	}
+	l, n := protowire.ConsumeVarint(s[1:])
+	if n < 0 || l != uint64(len(s)-1-n) {
+		return nil, false
+	}
+	return s[1+n:], true
+}
+
 // Len returns the number of values in the feature.
 func (f *RawFeature) Len() (int, error) {
 	count := 0

@@ -1,6 +1,7 @@
 package example
 
 import (
+	"encoding/binary"
 	"errors"
 	"math"
 	"reflect"
@@ -384,4 +385,72 @@ func FuzzDecodeExample(f *testing.F) {
 		}
 		UnmarshalSequence(data)
 	})
+}
+
+// TestPacked checks the packed-payload fast path against the general
+// decoders: it must either give exactly their values or decline.
+func TestPacked(t *testing.T) {
+	long := make([]float32, 100) // payload length needs a two-byte varint
+	for i := range long {
+		long[i] = float32(i) / 3
+	}
+	tests := []struct {
+		name   string
+		f      Feature
+		opts   MarshalOptions
+		wantOK bool
+	}{
+		{"floats", Floats(1, 2.5, -3), MarshalOptions{}, true},
+		{"long floats", Floats(long...), MarshalOptions{}, true},
+		{"ints", Int64s(5, 300, -1), MarshalOptions{}, true},
+		{"empty floats", Floats(), MarshalOptions{}, true},
+		{"unpacked floats", Floats(1, 2), MarshalOptions{Unpacked: true}, false},
+		{"unpacked ints", Int64s(1, 2), MarshalOptions{Unpacked: true}, false},
+		{"bytes", Strings("a"), MarshalOptions{}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := tt.opts.AppendExample(nil, New().Set("x", tt.f))
+			err := RangeFeatures(b, func(_, fb []byte, _ int) error {
+				raw, err := ParseFeature(fb)
+				if err != nil {
+					return err
+				}
+				pl, ok := raw.Packed()
+				if ok != tt.wantOK {
+					t.Fatalf("Packed ok = %v, want %v", ok, tt.wantOK)
+				}
+				if !ok {
+					return nil
+				}
+				switch raw.Kind {
+				case KindFloat:
+					want, _ := AppendFloats([]float32(nil), &raw)
+					if len(pl) != 4*len(want) {
+						t.Fatalf("payload %d bytes for %d floats", len(pl), len(want))
+					}
+					for i, w := range want {
+						if got := math.Float32frombits(binary.LittleEndian.Uint32(pl[4*i:])); got != w {
+							t.Errorf("value %d: %v, want %v", i, got, w)
+						}
+					}
+				case KindInt64:
+					want, _ := AppendInt64s([]int64(nil), &raw)
+					var got []int64
+					for p := pl; len(p) > 0; {
+						v, n := binary.Uvarint(p)
+						got = append(got, int64(v))
+						p = p[n:]
+					}
+					if !reflect.DeepEqual(got, want) {
+						t.Errorf("ints %v, want %v", got, want)
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
 }
