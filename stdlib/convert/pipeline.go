@@ -401,6 +401,7 @@ func (c *conversion) openChunk(path string) (*chunkWriter, error) {
 }
 
 func (cw *chunkWriter) abort() {
+	cw.w.release()
 	cw.f.Abort()
 }
 

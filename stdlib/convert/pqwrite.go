@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"math/bits"
+	"sync"
 
 	"github.com/apache/arrow/go/v15/arrow/flight"
 	"github.com/apache/arrow/go/v15/arrow/memory"
@@ -37,6 +38,10 @@ type pqLayout struct {
 	codec  compress.Compression
 	maxDef []int16
 	maxRep []int16
+	// free holds the row group buffers of finished files for the next
+	// ones (at most one set per concurrent writer).
+	mu   sync.Mutex
+	free [][][]byte
 }
 
 func newPQLayout(p *plan, codecName string) (*pqLayout, error) {
@@ -91,9 +96,10 @@ func newPQLayout(p *plan, codecName string) (*pqLayout, error) {
 
 // page is one encoded data page of a batch column: header and body.
 type page struct {
-	buf          []byte
-	numValues    int64 // level entries (values, nulls and empty lists)
-	uncompressed int64 // header + uncompressed body
+	hdr          []byte
+	body         []byte // compressed
+	numValues    int64  // level entries (values, nulls and empty lists)
+	uncompressed int64  // header + uncompressed body
 }
 
 // pageEncoder turns batch columns into pages. One per decode worker.
@@ -102,7 +108,6 @@ type pageEncoder struct {
 	codec  compress.Codec
 	body   []byte
 	levels []byte
-	comp   []byte
 }
 
 func newPageEncoder(l *pqLayout) (*pageEncoder, error) {
@@ -177,17 +182,17 @@ func (e *pageEncoder) encodeColumn(pg *page, c *colBuf, pc *column, rows int, ma
 		}
 		body = appendPlain(body, c, pc.elem, c.nulls, 0, rows)
 	}
-	e.body = body
-	out := body
-	if e.l.codec != compress.Codecs.Uncompressed {
-		e.comp = e.codec.Encode(e.comp[:cap(e.comp)], body)
-		out = e.comp
+	switch e.l.codec {
+	case compress.Codecs.Uncompressed:
+		// The page takes the body; the encoder takes the page's old buffer.
+		e.body, pg.body = pg.body[:0], body
+	default:
+		e.body = body
+		pg.body = e.codec.Encode(pg.body[:cap(pg.body)], body)
 	}
-	pg.buf = appendPageHeader(pg.buf[:0], int32(len(body)), int32(len(out)), int32(nlev))
-	hdr := len(pg.buf)
-	pg.buf = append(pg.buf, out...)
+	pg.hdr = appendPageHeader(pg.hdr[:0], int32(len(body)), int32(len(pg.body)), int32(nlev))
 	pg.numValues = int64(nlev)
-	pg.uncompressed = int64(hdr + len(body))
+	pg.uncompressed = int64(len(pg.hdr) + len(body))
 }
 
 // appendPlain appends values [from, to) of c, PLAIN-encoded, leaving out
@@ -373,7 +378,15 @@ var parquetMagic = []byte("PAR1")
 
 func newPQFile(l *pqLayout, w io.Writer, maxRows int) (*pqFile, error) {
 	f := &pqFile{l: l, w: w, maxRows: maxRows, meta: metadata.NewFileMetadataBuilder(l.schema, l.props, l.kv),
-		cols: make([][]byte, len(l.maxDef)), nvals: make([]int64, len(l.maxDef)), unc: make([]int64, len(l.maxDef)), pages: make([]int32, len(l.maxDef))}
+		nvals: make([]int64, len(l.maxDef)), unc: make([]int64, len(l.maxDef)), pages: make([]int32, len(l.maxDef))}
+	l.mu.Lock()
+	if n := len(l.free); n > 0 {
+		f.cols, l.free = l.free[n-1], l.free[:n-1]
+	}
+	l.mu.Unlock()
+	if f.cols == nil {
+		f.cols = make([][]byte, len(l.maxDef))
+	}
 	if err := f.write(parquetMagic); err != nil {
 		return nil, err
 	}
@@ -398,7 +411,7 @@ func (f *pqFile) add(pages []page, rows int) error {
 		}
 	}
 	for i := range pages {
-		f.cols[i] = append(f.cols[i], pages[i].buf...)
+		f.cols[i] = append(append(f.cols[i], pages[i].hdr...), pages[i].body...)
 		f.nvals[i] += pages[i].numValues
 		f.unc[i] += pages[i].uncompressed
 		f.pages[i]++
@@ -435,8 +448,23 @@ func (f *pqFile) flushRowGroup() error {
 	return nil
 }
 
+// release hands the row group buffers to the next file.
+func (f *pqFile) release() {
+	if f.cols == nil {
+		return
+	}
+	for i := range f.cols {
+		f.cols[i] = f.cols[i][:0]
+	}
+	f.l.mu.Lock()
+	f.l.free = append(f.l.free, f.cols)
+	f.l.mu.Unlock()
+	f.cols = nil
+}
+
 // close writes the last row group and the footer.
 func (f *pqFile) close() error {
+	defer f.release()
 	if f.rows > 0 {
 		if err := f.flushRowGroup(); err != nil {
 			return err
