@@ -23,9 +23,7 @@ func scanFile(ctx context.Context, path string, opts Options) ([]*featureStats, 
 		return nil, 0, err
 	}
 	defer r.Close()
-	var order []*featureStats
-	byName := map[string]*featureStats{}
-	var seen []int64 // last record index each feature was counted at
+	sc := &scanner{path: path, byName: map[string]*featureStats{}}
 	var rec, scanned int64
 	for ; opts.InferSample <= 0 || rec < int64(opts.InferSample); rec++ {
 		if rec%ctxEvery == 0 && ctx.Err() != nil {
@@ -44,58 +42,15 @@ func scanFile(ctx context.Context, path string, opts Options) ([]*featureStats, 
 			}
 			return nil, 0, err
 		}
-		off := r.Offset()
-		var bad error
-		err = example.RangeFeatures(data, func(name, fb []byte, foff int) error {
-			raw, err := example.ParseFeature(fb)
-			var n int
-			if err == nil {
-				n, err = raw.Len()
-			}
-			if err != nil {
-				return &RecordError{File: path, Record: rec, Offset: off, Feature: string(name), RecordByte: foff, Err: err}
-			}
-			st, ok := byName[string(name)]
-			if !ok {
-				st = &featureStats{name: string(name), kind: raw.Kind, minLen: n, maxLen: n, file: path, record: rec, offset: off, idx: len(order)}
-				byName[st.name] = st
-				order = append(order, st)
-				seen = append(seen, -1)
-			}
-			idx := st.idx
-			if raw.Kind != example.KindNone {
-				if st.kind == example.KindNone {
-					st.kind = raw.Kind
-				} else if st.kind != raw.Kind {
-					if bad == nil {
-						bad = &RecordError{File: path, Record: rec, Offset: off, Feature: st.name, RecordByte: foff,
-							Expected: fmt.Sprintf("%s (as in record %d)", st.kind, st.record), Found: fmt.Sprintf("%s of length %d", raw.Kind, n)}
-					}
-					return nil
-				}
-			}
-			if raw.Kind == example.KindBytes && !st.nonUTF8 {
-				raw.RangeBytes(func(v []byte) {
-					if !utf8.Valid(v) {
-						st.nonUTF8 = true
-					}
-				})
-			}
-			st.minLen = min(st.minLen, n)
-			st.maxLen = max(st.maxLen, n)
-			if seen[idx] != rec && raw.Kind != example.KindNone {
-				seen[idx] = rec
-				st.count++
-			}
-			return nil
-		})
+		sc.rec, sc.off, sc.bad, sc.next = rec, r.Offset(), nil, 0
+		err = example.WalkFeatures(data, sc)
 		if err == nil {
-			err = bad
+			err = sc.bad
 		}
 		if err != nil {
 			var re *RecordError
 			if !errors.As(err, &re) {
-				err = &RecordError{File: path, Record: rec, Offset: off, Err: err}
+				err = &RecordError{File: path, Record: rec, Offset: sc.off, Err: err}
 			}
 			if opts.SkipCorrupt {
 				continue
@@ -104,7 +59,96 @@ func scanFile(ctx context.Context, path string, opts Options) ([]*featureStats, 
 		}
 		scanned++
 	}
-	return order, scanned, nil
+	return sc.order, scanned, nil
+}
+
+// scanner collects feature statistics record by record; it is the
+// FeatureVisitor of the inference scan.
+type scanner struct {
+	path   string
+	order  []*featureStats
+	byName map[string]*featureStats
+	seen   []int64 // last record index each feature was counted at
+	next   int     // predicted index in order of the next feature
+	rec    int64   // current record
+	off    int64   // its byte offset
+	bad    error   // first kind conflict in the record
+}
+
+// VisitFeature updates the statistics of one feature of the record.
+func (sc *scanner) VisitFeature(name, fb []byte, foff int) error {
+	raw, err := example.ParseFeature(fb)
+	var n int
+	if err == nil {
+		n, err = featureLen(&raw)
+	}
+	if err != nil {
+		return &RecordError{File: sc.path, Record: sc.rec, Offset: sc.off, Feature: string(name), RecordByte: foff, Err: err}
+	}
+	// Writers emit features in the same order in every record: try the
+	// one after the previous feature before the map.
+	var st *featureStats
+	if sc.next < len(sc.order) && sc.order[sc.next].name == string(name) {
+		st = sc.order[sc.next]
+	} else if st = sc.byName[string(name)]; st == nil {
+		st = &featureStats{name: string(name), kind: raw.Kind, minLen: n, maxLen: n, file: sc.path, record: sc.rec, offset: sc.off, idx: len(sc.order)}
+		sc.byName[st.name] = st
+		sc.order = append(sc.order, st)
+		sc.seen = append(sc.seen, -1)
+	}
+	idx := st.idx
+	sc.next = idx + 1
+	if raw.Kind != example.KindNone {
+		if st.kind == example.KindNone {
+			st.kind = raw.Kind
+		} else if st.kind != raw.Kind {
+			if sc.bad == nil {
+				sc.bad = &RecordError{File: sc.path, Record: sc.rec, Offset: sc.off, Feature: st.name, RecordByte: foff,
+					Expected: fmt.Sprintf("%s (as in record %d)", st.kind, st.record), Found: fmt.Sprintf("%s of length %d", raw.Kind, n)}
+			}
+			return nil
+		}
+	}
+	if raw.Kind == example.KindBytes && !st.nonUTF8 {
+		raw.RangeBytes(func(v []byte) {
+			if !utf8.Valid(v) {
+				st.nonUTF8 = true
+			}
+		})
+	}
+	st.minLen = min(st.minLen, n)
+	st.maxLen = max(st.maxLen, n)
+	if sc.seen[idx] != sc.rec && raw.Kind != example.KindNone {
+		sc.seen[idx] = sc.rec
+		st.count++
+	}
+	return nil
+}
+
+// featureLen is raw.Len with a fast path for packed lists.
+func featureLen(raw *example.RawFeature) (int, error) {
+	if pl, ok := raw.Packed(); ok {
+		switch raw.Kind {
+		case example.KindFloat:
+			if len(pl)%4 == 0 {
+				return len(pl) / 4, nil
+			}
+		case example.KindInt64:
+			if len(pl) == 0 {
+				return 0, nil
+			}
+			if pl[len(pl)-1] < 0x80 {
+				n := 0
+				for _, c := range pl {
+					if c < 0x80 {
+						n++
+					}
+				}
+				return n, nil
+			}
+		}
+	}
+	return raw.Len()
 }
 
 // conversion is the shared state of one TFRecordsToParquet call.
