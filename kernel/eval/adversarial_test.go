@@ -12,7 +12,11 @@ import (
 // Every adversarial cell is followed by a cell that must still work and
 // see the state from before.
 func TestAdversarial(t *testing.T) {
-	e := newEval(t)
+	e, err0 := New(Options{NoRedirect: true, MaxCallDepth: 10000})
+	if err0 != nil {
+		t.Fatal(err0)
+	}
+	defer e.Close()
 	if _, err := run(t, e, "keep := 41"); err != nil {
 		t.Fatal(err)
 	}
@@ -24,11 +28,11 @@ func TestAdversarial(t *testing.T) {
 		{"type error", "var s string = 5", "CompileError", "line 1", ""},
 		{"syntax error", "func f( {", "CompileError", "line 1", ""},
 		{"unbalanced", "fmt.Println(1))", "CompileError", "line 1", ""},
-		{"nil map write", "var m map[string]int\nm[\"k\"] = 1", "runtime error", "assignment to entry in nil map", "cell[1] line 2"},
+		{"nil map write", "var m map[string]int\nm[\"k\"] = 1", "runtime error", "assignment to entry in nil map", "line 2"},
 		{"index out of range", "xs := []int{1}\n_ = xs[5]", "runtime error", "index out of range", ""},
 		{"division by zero", "zero := 0\nfmt.Println(10 / zero)", "runtime error", "integer divide by zero", ""},
 		{"nil pointer", "type T struct{ V int }\nvar tp *T\nfmt.Println(tp.V)", "runtime error", "nil pointer dereference", ""},
-		{"explicit panic", "func bad() { panic(\"oh no\") }\nbad()", "panic", "oh no", "in bad, cell[1] line 1"},
+		{"explicit panic", "func bad() { panic(\"oh no\") }\nbad()", "panic", "oh no", "in bad, cell["},
 		{"panic with error", "panic(fmt.Errorf(\"wrapped %d\", 3))", "panic", "wrapped 3", ""},
 		{"os.Exit", "fmt.Println(\"before\")\nos.Exit(3)", "Exit", "os.Exit(3) called", ""},
 		{"log.Fatal", "log.Fatal(\"fatal!\")", "panic", "fatal!", ""},
@@ -124,5 +128,23 @@ func TestInterrupt(t *testing.T) {
 		if err != nil || s2.Text() != "42" {
 			t.Fatalf("after interrupting %q: %v %q", code, err, s2.Text())
 		}
+	}
+}
+
+// The default depth limit stops a runaway recursion long before Go's fatal
+// stack limit, and the kernel stays usable.
+func TestDeepRecursionDefaultLimit(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("100000-level recursion is slow in -short and -race runs")
+	}
+	e := newEval(t)
+	_, err := run(t, e, "func deeper(n int) int { return deeper(n+1) + 1 }\ndeeper(0)")
+	if err == nil || err.Name != "stack overflow" {
+		t.Fatalf("error %v, want stack overflow", err)
+	}
+	// Legitimate recursion well below the limit works.
+	s, err := run(t, e, "func depth(n int) int { if n == 0 { return 0 }; return depth(n-1) + 1 }\ndepth(50000)")
+	if err != nil || s.Text() != "50000" {
+		t.Fatalf("depth(50000): %v %q", err, s.Text())
 	}
 }

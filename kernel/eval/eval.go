@@ -71,7 +71,10 @@ type Evaluator struct {
 	cellCtx  atomic.Pointer[context.Context]
 	depth    atomic.Int64
 	overflow atomic.Bool // set when enter stopped a runaway recursion
-	closed   atomic.Bool
+
+	cancel    *canceler // stops runs of cancelFor (used under run)
+	cancelFor *interp.Interpreter
+	closed    atomic.Bool
 }
 
 // decl is one top-level declaration as it took effect, kept for
@@ -233,6 +236,7 @@ func (e *Evaluator) kernelSymbols() interp.Exports {
 			"GoPanic": reflect.ValueOf(e.goroutinePanic),
 			"Context": reflect.ValueOf(func() context.Context { return cellContext{e} }),
 			"Result":  reflect.ValueOf(e.result),
+			"Discard": reflect.ValueOf(func(...any) {}),
 			"Clear": reflect.ValueOf(func(v any) {
 				rv := reflect.ValueOf(v)
 				if rv.Kind() == reflect.Map || rv.Kind() == reflect.Slice {
@@ -470,6 +474,10 @@ func (e *Evaluator) Execute(ctx context.Context, req cell.Request, sink cell.Sin
 		name = fmt.Sprintf("cell[%d]", req.ExecutionCount)
 	} else {
 		name = fmt.Sprintf("cell#%d", e.cellNo)
+	}
+	// Each execution needs its own file name (imports are per file).
+	if e.files[name] {
+		name = fmt.Sprintf("%s#%d", name, e.cellNo)
 	}
 	e.mu.Unlock()
 	return e.runCell(ctx, name, req.Code, sink)

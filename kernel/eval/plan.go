@@ -412,7 +412,7 @@ func (p *plan) imports(ctx context.Context) error {
 	}
 	added := map[string]string{}
 	for _, s := range specs {
-		if before[s.name] != s.path {
+		if normPath(before[s.name]) != normPath(s.path) {
 			added[s.name] = s.path
 			if before[s.name] != "" {
 				// Rebinding a name: later cells see only the new package.
@@ -763,6 +763,9 @@ func (e *Evaluator) execute(ctx context.Context, prog *interp.Program) (v reflec
 	e.mu.RLock()
 	in := e.in
 	e.mu.RUnlock()
+	if e.cancel == nil || e.cancelFor != in {
+		e.cancel, e.cancelFor = newCanceler(in), in
+	}
 	e.filter.takeFrames()
 	defer func() {
 		if r := recover(); r != nil {
@@ -770,8 +773,8 @@ func (e *Evaluator) execute(ctx context.Context, prog *interp.Program) (v reflec
 		}
 	}()
 	e.overflow.Store(false)
-	v, err = in.ExecuteWithContext(ctx, prog)
-	if e.overflow.Swap(false) && err == nil {
+	v, err = runProgram(ctx, in, e.cancel, prog)
+	if e.overflow.Swap(false) && (err == nil || err == errStopped) {
 		err = interp.Panic{Value: stackOverflow(e.opts.MaxCallDepth)}
 	}
 	return v, err
@@ -928,4 +931,12 @@ func (e *Evaluator) panicError(name, code string, v any) error {
 		}
 	}
 	return &cell.Error{Name: ename, Value: value, Traceback: tb}
+}
+
+// normPath maps a gopherlab package's full import path to its short form.
+func normPath(p string) string {
+	if short, ok := shortPath(p + "/x"); ok {
+		return strings.TrimSuffix(short, "/x")
+	}
+	return p
 }

@@ -84,6 +84,11 @@ func (r *rewriter) text(n ast.Node) string { return r.src[r.off(n.Pos()):r.off(n
 
 // rewrite walks f and returns the edited source.
 func (r *rewriter) rewrite(f ast.Node) (string, error) {
+	if body, ok := f.(*ast.BlockStmt); ok {
+		for _, st := range body.List {
+			r.blankAssign(st)
+		}
+	}
 	var stack []ast.Node
 	ast.Inspect(f, func(n ast.Node) bool {
 		if n == nil {
@@ -350,4 +355,24 @@ func (r *rewriter) minMaxCall(n *ast.CallExpr) {
 			r.edits = append(r.edits, edit{r.off(a.Pos()), r.off(a.Pos()), "float64("}, edit{r.off(a.End()), r.off(a.End()), ")"})
 		}
 	}
+}
+
+// blankAssign rewrites a top-level `_ = x` into a call: the interpreter
+// gives the top-level blank identifier the type of its first use, so a
+// later `_ = y` of another type would fail.
+func (r *rewriter) blankAssign(st ast.Stmt) {
+	as, ok := st.(*ast.AssignStmt)
+	if !ok || as.Tok != token.ASSIGN {
+		return
+	}
+	for _, l := range as.Lhs {
+		if id, ok := l.(*ast.Ident); !ok || id.Name != "_" {
+			return
+		}
+	}
+	var vals []string
+	for _, v := range as.Rhs {
+		vals = append(vals, r.text(v))
+	}
+	r.edits = append(r.edits, edit{r.off(as.Pos()), r.off(as.End()), "_glk.Discard(" + strings.Join(vals, ", ") + ")"})
 }

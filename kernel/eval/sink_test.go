@@ -91,7 +91,8 @@ func newEval(t testing.TB) *Evaluator {
 func run(t testing.TB, e *Evaluator, code string) (*testSink, *cell.Error) {
 	t.Helper()
 	s := &testSink{}
-	err := e.Execute(context.Background(), cell.Request{Code: code, ExecutionCount: 1}, s)
+	execCount++
+	err := e.Execute(context.Background(), cell.Request{Code: code, ExecutionCount: execCount}, s)
 	if err == nil {
 		return s, nil
 	}
@@ -101,3 +102,6 @@ func run(t testing.TB, e *Evaluator, code string) (*testSink, *cell.Error) {
 	}
 	return s, ce
 }
+
+// execCount numbers test cells as a frontend would.
+var execCount int
