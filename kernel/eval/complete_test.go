@@ -91,7 +91,8 @@ func TestInspect(t *testing.T) {
 		cursor int
 		want   []string
 	}{
-		{"strings.Split(a, b)", 10, []string{"func", "Split"}},
+		{"strings.Split(a, b)", 10, []string{"func Split(s, sep string) []string", "slices s into all substrings"}},
+		{"display.Show(v)", 9, []string{"func Show(v any)"}},
 		{"strings.Split(a, b)", 2, []string{"package strings"}},
 		{"y := scale(2, 3)", 7, []string{"func scale(x float64, k int) float64", "line 2"}},
 		{"weights", 3, []string{"[]float64", "[0.5 1.5]"}},

@@ -99,6 +99,9 @@ var corpus = []step{
 	{code: "func noop() {}\nnoop()", result: ""},
 	{code: "// just a comment", result: ""},
 	{code: "", result: ""},
+	// Type aliases (types.Alias since Go 1.23; no go/types is involved).
+	{code: "type Celsius = float64\nvar temp Celsius = 21.5\ntemp + 1", result: "22.5"},
+	{code: "type Vec[T any] = []T\nvar v Vec[int]", ename: "CompileError", evalue: "line 1: generic type aliases"},
 	// Structs with embedded types and interfaces.
 	{code: "type Animal interface{ Sound() string }\ntype Dog struct{ Name string }\nfunc (d Dog) Sound() string { return d.Name + \" says woof\" }\nvar a Animal = Dog{\"Rex\"}\na.Sound()", result: "Rex says woof"},
 	{code: "type Base struct{ ID int }\ntype User struct { Base; Name string }\nu := User{Base{7}, \"ann\"}\nu.ID", result: "7"},

@@ -105,6 +105,11 @@ func (r *rewriter) rewrite(f ast.Node) (string, error) {
 			r.enterGuard(n.Body)
 		case *ast.RangeStmt:
 			r.rangeStmt(n, stack)
+		case *ast.TypeSpec:
+			if n.TypeParams != nil && n.Assign.IsValid() {
+				r.err = &unsupportedError{r.line(n.Pos()), fmt.Sprintf(
+					"line %d: generic type aliases (Go 1.24) are not supported by the interpreter; declare a defined type (type %s[...] ...) instead", r.line(n.Pos()), n.Name.Name)}
+			}
 		case *ast.GoStmt:
 			r.goStmt(n)
 		case *ast.CallExpr:
