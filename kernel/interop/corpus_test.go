@@ -1,6 +1,7 @@
 package interop
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ type corpusCell struct {
 	noRes  bool   // no execute_result at all
 	ename  string // expected error name; "*" for any error
 	evalue string // substring of evalue, when set
+	tb     string // substring of the joined traceback, when set
 	pause  time.Duration
 	bug    string // open bug that keeps the cell skipped (not executed)
 }
@@ -27,14 +29,14 @@ type corpusCell struct {
 var corpus = []corpusCell{
 	{name: "import and print", code: "import \"fmt\"\nfmt.Println(\"hi\")", stdout: "hi\n", noRes: true},
 	{name: "func then call", code: "func add(a, b int) int { return a + b }\nadd(2, 3)", result: "5"},
-	{name: "loop", code: "sum := 0\nfor i := 1; i <= 10; i++ {\n\tsum += i\n}\nsum", result: "55", bug: bugForLoop},
+	{name: "loop", code: "sum := 0\nfor i := 1; i <= 10; i++ {\n\tsum += i\n}\nsum", result: "55"},
 	{name: "range over int", code: "for i := range 3 {\n\tfmt.Print(i, \" \")\n}", stdout: "0 1 2 ", noRes: true},
 	{name: "closure", code: "counter := func() func() int {\n\tn := 0\n\treturn func() int { n++; return n }\n}()\ncounter()\ncounter()\ncounter()", result: "3"},
 	{name: "struct with method", code: "type Point struct{ X, Y int }\n\nfunc (p Point) Add(q Point) Point { return Point{p.X + q.X, p.Y + q.Y} }\n\nfmt.Println(Point{1, 2}.Add(Point{3, 4}))", stdout: "{4 6}\n"},
 	{name: "String method seen by fmt", code: "type Celsius float64\n\nfunc (c Celsius) String() string { return fmt.Sprintf(\"%.1f°C\", float64(c)) }\n\nfmt.Println(Celsius(21.5))", stdout: "21.5°C\n"},
 	{name: "generic func", code: "func Map[T any](xs []T, f func(T) T) []T {\n\tout := make([]T, 0, len(xs))\n\tfor _, x := range xs {\n\t\tout = append(out, f(x))\n\t}\n\treturn out\n}\n\nfmt.Println(Map([]int{1, 2, 3}, func(i int) int { return i * i }))", stdout: "[1 4 9]\n"},
 	{name: "generic constraint", code: "type Number interface{ ~int | ~float64 }\n\nfunc Sum[T Number](xs []T) T {\n\tvar s T\n\tfor _, x := range xs {\n\t\ts += x\n\t}\n\treturn s\n}\n\nSum([]float64{1.5, 2.5})", result: "4"},
-	{name: "map of slices", code: "groups := map[string][]int{}\nfor i := 0; i < 6; i++ {\n\tk := \"even\"\n\tif i%2 == 1 {\n\t\tk = \"odd\"\n\t}\n\tgroups[k] = append(groups[k], i)\n}\nfmt.Println(groups[\"even\"], groups[\"odd\"], len(groups))", stdout: "[0 2 4] [1 3 5] 2\n", bug: bugForLoop},
+	{name: "map of slices", code: "groups := map[string][]int{}\nfor i := 0; i < 6; i++ {\n\tk := \"even\"\n\tif i%2 == 1 {\n\t\tk = \"odd\"\n\t}\n\tgroups[k] = append(groups[k], i)\n}\nfmt.Println(groups[\"even\"], groups[\"odd\"], len(groups))", stdout: "[0 2 4] [1 3 5] 2\n"},
 	{name: "goroutines and channels", code: "ch := make(chan int)\ngo func() {\n\tfor i := 1; i <= 4; i++ {\n\t\tch <- i * i\n\t}\n\tclose(ch)\n}()\ntotal := 0\nfor v := range ch {\n\ttotal += v\n}\ntotal", result: "30"},
 	{name: "errors.Is", code: "import (\n\t\"errors\"\n\t\"strconv\"\n)\n\n_, err := strconv.Atoi(\"x1\")\nerrors.Is(err, strconv.ErrSyntax)", result: "true"},
 	{name: "automatic import", code: "strings.ToUpper(\"go\")", result: "GO"},
@@ -47,15 +49,17 @@ var corpus = []corpusCell{
 	{name: "var re-run", code: "var limit = 10\nlimit * 2", result: "20"},
 	{name: "type declared", code: "type Pair struct{ A int }\nPair{1}", result: "{1}"},
 	{name: "type redefined", code: "type Pair struct{ A, B int }\nPair{1, 2}", result: "{1 2}"},
-	{name: "compile error names the line", code: "x := 1\ny := undefinedVar + x", ename: "CompileError", evalue: "undefinedVar", bug: bugStateAfterError},
-	{name: "after compile error", code: "add(50, 6)", result: "56"},
+	{name: "compile error names the line", code: "x := 1\ny := undefinedVar + x", ename: "CompileError", evalue: "undefinedVar", bug: bugUndefinedGlobal},
+	{name: "type error names the line", code: "n2 := 1\nm2 := n2 + \"a\"", ename: "CompileError", tb: "line 2"},
+	{name: "after compile error", code: "sum + 1", result: "56"},
 	{name: "division by zero", code: "zero := 0\n10 / zero", ename: "*", evalue: "divide by zero"},
-	// yaegi reports this one as a reflect error, not as Go's "nil pointer dereference".
-	{name: "nil pointer", code: "var pp *Point\npp.X", ename: "*"},
+	{name: "nil pointer", code: "var pp *Point\npp.X", ename: "*", evalue: "nil pointer"},
 	{name: "nil map write", code: "var nm map[string]int\nnm[\"k\"] = 1", ename: "*", evalue: "nil map"},
 	{name: "explicit panic", code: "panic(\"on purpose\")", ename: "*", evalue: "on purpose"},
 	{name: "os.Exit does not kill the kernel", code: "os.Exit(3)", ename: "*"},
 	{name: "alive after os.Exit", code: "add(40, 2)", result: "42"},
+	{name: "deep recursion", code: "func down(n int) int { return down(n+1) + 1 }\ndown(0)", ename: "*"},
+	{name: "alive after deep recursion", code: "add(2, 2)", result: "4"},
 	{name: "late goroutine panic", code: "import \"time\"\ngo func() {\n\ttime.Sleep(100 * time.Millisecond)\n\tpanic(\"late\")\n}()", noRes: true, pause: 500 * time.Millisecond},
 	{name: "alive after late panic", code: "add(1, 2)", result: "3"},
 	{name: "shell command", code: "!echo shell works", stdout: "shell works\n"},
@@ -87,6 +91,10 @@ func TestCorpusOverJupyterClient(t *testing.T) {
 				}
 				if cc.evalue != "" && !strings.Contains(e.str("evalue"), cc.evalue) {
 					t.Errorf("evalue = %q, want it to contain %q", e.str("evalue"), cc.evalue)
+				}
+				tb, _ := e.Content["traceback"].([]any)
+				if cc.tb != "" && !strings.Contains(fmt.Sprint(tb...), cc.tb) {
+					t.Errorf("traceback %q does not mention %q", tb, cc.tb)
 				}
 				return
 			}

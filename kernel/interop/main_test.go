@@ -184,13 +184,11 @@ func needKernel(t testing.TB) {
 // names the bug so that the skip is found and lifted when it is fixed; set
 // the constant to "" to run the test again.
 const (
-	// bugForLoop: `sum := 0\nfor i := 1; i <= 10; i++ {\n\tsum += i\n}`
-	// fails with CompileError "expected operand, found '}'".
-	bugForLoop = "kernel/eval bug: a three-clause for loop at top level fails with CompileError \"expected operand, found '}'\""
-	// bugStateAfterError: after `var n int = "text"` or
-	// `y := undefinedVar + x` fails, every later cell fails with
-	// InternalError "index out of range" from yaegi's Interpreter.Globals.
-	bugStateAfterError = "kernel/eval bug: after some compile errors every later cell fails with InternalError \"index out of range\" (interp.Globals)"
+	// bugUndefinedGlobal: yaegi reports an undefined name in the
+	// initializer of a top-level variable (`y := undefinedVar + x`, which
+	// the evaluator turns into a package-level var) as "constant definition
+	// loop" instead of naming undefinedVar.
+	bugUndefinedGlobal = "kernel/eval bug: `y := undefinedVar + x` fails with yaegi's \"constant definition loop\" instead of naming undefinedVar"
 )
 
 // pending skips t while the named bug is open.
