@@ -53,7 +53,11 @@ func TestMain(m *testing.M) {
 		}
 		defer os.RemoveAll(tmp)
 		setup.tmp = tmp
-		prepare()
+		if testing.Short() {
+			setup.skip = "integration tests with the real Jupyter tools; skipped with -short"
+		} else {
+			prepare()
+		}
 		return m.Run()
 	}()
 	os.Exit(code)
