@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/gopherlab/gopherlab/stdlib/convert/example"
+	"github.com/gopherlab/gopherlab/stdlib/convert/tfrecord"
 )
 
 // repoRoot walks up from the package directory to go.mod.
@@ -180,5 +182,59 @@ func TestDuckDBReadsOutput(t *testing.T) {
 	}
 	if i != len(src) {
 		t.Fatalf("DuckDB read %d rows, source has %d", i, len(src))
+	}
+}
+
+// DuckDB must read our delta-encoded int64 columns exactly at the edges:
+// deltas that wrap around (64-bit widths), extreme values, pages with no
+// values (all lists empty), and nulls in scalar and list columns, over
+// many pages and row groups.
+func TestDuckDBReadsEdgeInts(t *testing.T) {
+	dir := t.TempDir()
+	var exs []*example.Example
+	x := uint64(88172645463325252)
+	for i := 0; i < 500; i++ {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		e := example.New().Set("big", example.Int64s(int64(x))).Set("rare_list", example.Int64s())
+		if i%3 != 0 {
+			e.Set("maybe", example.Int64s(int64(i)-250))
+		}
+		if i >= 300 {
+			e.Set("rare_list", example.Int64s(math.MinInt64, int64(x), math.MaxInt64, 0, -1))
+		}
+		if i%5 == 1 {
+			e.Set("opt_list", example.Int64s(seq(i%7)...))
+		} else if i%5 == 2 {
+			e.Set("opt_list", example.Int64s())
+		}
+		exs = append(exs, e)
+	}
+	in := filepath.Join(dir, "edge.tfrecords")
+	writeExamples(t, in, tfrecord.None, exs)
+	res, err := TFRecordsToParquet(ctx, []string{in}, filepath.Join(dir, "pq"), Options{ConvertLists: true, BatchSize: 16, RowGroupSize: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rows := duckRead(t, res.Files)
+	got := rows[res.Files[0]]
+	if len(got) != len(exs) {
+		t.Fatalf("DuckDB read %d rows, want %d", len(got), len(exs))
+	}
+	for i, e := range exs {
+		for _, name := range []string{"big", "rare_list", "maybe", "opt_list"} {
+			v := got[i][name]
+			want, ok := e.Features[name]
+			if !ok {
+				if v != nil {
+					t.Fatalf("record %d %s: DuckDB %v, want null", i, name, v)
+				}
+				continue
+			}
+			if g := featureFromJSON(t, v, example.KindInt64); g.String() != want.String() {
+				t.Fatalf("record %d %s: DuckDB %v, want %v", i, name, g, want)
+			}
+		}
 	}
 }

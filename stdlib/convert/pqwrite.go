@@ -38,6 +38,7 @@ type pqLayout struct {
 	codec  compress.Compression
 	maxDef []int16
 	maxRep []int16
+	enc    []parquet.Encoding // value encoding of each column
 	// free holds the row group buffers of finished files for the next
 	// ones (at most one set per concurrent writer).
 	mu   sync.Mutex
@@ -49,20 +50,20 @@ func newPQLayout(p *plan, codecName string) (*pqLayout, error) {
 	if err != nil {
 		return nil, err
 	}
-	props := parquet.NewWriterProperties(
-		parquet.WithCompression(codec),
-		parquet.WithCreatedBy("gopherlab convert"),
-		parquet.WithDictionaryDefault(false),
-		parquet.WithEncoding(parquet.Encodings.Plain),
-	)
-	sc, err := pqarrow.ToParquet(p.schema, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+	sc, err := pqarrow.ToParquet(p.schema, parquet.NewWriterProperties(), pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
 	if err != nil {
 		return nil, fmt.Errorf("convert: %w", err)
 	}
 	if sc.NumColumns() != len(p.cols) {
 		return nil, fmt.Errorf("convert: internal error: %d Parquet columns for %d planned columns", sc.NumColumns(), len(p.cols))
 	}
-	l := &pqLayout{schema: sc, props: props, codec: codec, maxDef: make([]int16, len(p.cols)), maxRep: make([]int16, len(p.cols))}
+	l := &pqLayout{schema: sc, codec: codec, maxDef: make([]int16, len(p.cols)), maxRep: make([]int16, len(p.cols)), enc: make([]parquet.Encoding, len(p.cols))}
+	popts := []parquet.WriterProperty{
+		parquet.WithCompression(codec),
+		parquet.WithCreatedBy("gopherlab convert"),
+		parquet.WithDictionaryDefault(false),
+		parquet.WithEncoding(parquet.Encodings.Plain),
+	}
 	for i, c := range p.cols {
 		// A scalar has definition level 1 when nullable. A list has one
 		// level for the repeated group, one more if nullable, and pqarrow
@@ -85,7 +86,16 @@ func newPQLayout(p *plan, codecName string) (*pqLayout, error) {
 			return nil, fmt.Errorf("convert: internal error: column %q has levels %d/%d, want %d/%d", c.Name, col.MaxDefinitionLevel(), col.MaxRepetitionLevel(), def, rep)
 		}
 		l.maxDef[i], l.maxRep[i] = def, rep
+		l.enc[i] = parquet.Encodings.Plain
+		if c.elem == elemI64 {
+			// Categories and counts are small numbers: delta bit-packing
+			// stores them in a few bits each, and the codec then has far
+			// fewer bytes to compress.
+			l.enc[i] = parquet.Encodings.DeltaBinaryPacked
+			popts = append(popts, parquet.WithEncodingFor(col.Path(), parquet.Encodings.DeltaBinaryPacked))
+		}
 	}
+	l.props = parquet.NewWriterProperties(popts...)
 	md := p.schema.Metadata()
 	for i := 0; i < md.Len(); i++ {
 		l.kv.Append(md.Keys()[i], md.Values()[i])
@@ -108,6 +118,7 @@ type pageEncoder struct {
 	codec  compress.Codec
 	body   []byte
 	levels []byte
+	tmp    []int64
 }
 
 func newPageEncoder(l *pqLayout) (*pageEncoder, error) {
@@ -124,11 +135,11 @@ func (e *pageEncoder) encodeBatch(p *plan, b *batch) {
 		b.pages = make([]page, len(p.cols))
 	}
 	for i := range p.cols {
-		e.encodeColumn(&b.pages[i], &b.cols[i], &p.cols[i], b.rows, e.l.maxDef[i], e.l.maxRep[i])
+		e.encodeColumn(&b.pages[i], &b.cols[i], &p.cols[i], b.rows, e.l.maxDef[i], e.l.maxRep[i], e.l.enc[i])
 	}
 }
 
-func (e *pageEncoder) encodeColumn(pg *page, c *colBuf, pc *column, rows int, maxDef, maxRep int16) {
+func (e *pageEncoder) encodeColumn(pg *page, c *colBuf, pc *column, rows int, maxDef, maxRep int16, enc parquet.Encoding) {
 	body := e.body[:0]
 	var nlev int
 	if pc.mode == modeList {
@@ -165,7 +176,11 @@ func (e *pageEncoder) encodeColumn(pg *page, c *colBuf, pc *column, rows int, ma
 		}
 		body = appendLevels(body, &bp, w)
 		e.levels = bp.out
-		body = appendPlain(body, c, pc.elem, nil, 0, c.nvals(pc.elem))
+		if enc == parquet.Encodings.DeltaBinaryPacked {
+			body = appendDelta(body, c.i64)
+		} else {
+			body = appendPlain(body, c, pc.elem, nil, 0, c.nvals(pc.elem))
+		}
 	} else {
 		nlev = rows
 		if maxDef > 0 {
@@ -180,7 +195,23 @@ func (e *pageEncoder) encodeColumn(pg *page, c *colBuf, pc *column, rows int, ma
 			body = appendLevels(body, &bp, 1)
 			e.levels = bp.out
 		}
-		body = appendPlain(body, c, pc.elem, c.nulls, 0, rows)
+		if enc == parquet.Encodings.DeltaBinaryPacked {
+			vals := c.i64
+			if len(c.nulls) > 0 {
+				// Leave out the placeholders under nulls.
+				e.tmp = e.tmp[:0]
+				prev := 0
+				for _, r := range c.nulls {
+					e.tmp = append(e.tmp, vals[prev:r]...)
+					prev = int(r) + 1
+				}
+				vals = append(e.tmp, vals[prev:rows]...)
+				e.tmp = vals
+			}
+			body = appendDelta(body, vals)
+		} else {
+			body = appendPlain(body, c, pc.elem, c.nulls, 0, rows)
+		}
 	}
 	switch e.l.codec {
 	case compress.Codecs.Uncompressed:
@@ -190,7 +221,7 @@ func (e *pageEncoder) encodeColumn(pg *page, c *colBuf, pc *column, rows int, ma
 		e.body = body
 		pg.body = e.codec.Encode(pg.body[:cap(pg.body)], body)
 	}
-	pg.hdr = appendPageHeader(pg.hdr[:0], int32(len(body)), int32(len(pg.body)), int32(nlev))
+	pg.hdr = appendPageHeader(pg.hdr[:0], int32(len(body)), int32(len(pg.body)), int32(nlev), int32(enc))
 	pg.numValues = int64(nlev)
 	pg.uncompressed = int64(len(pg.hdr) + len(body))
 }
@@ -254,6 +285,87 @@ func appendPlainPortable(body []byte, c *colBuf, e elemType, from, end int) []by
 		}
 	}
 	return body
+}
+
+// Delta bit-packing (DELTA_BINARY_PACKED) layout: blocks of deltaBlock
+// values in deltaMinis miniblocks.
+const (
+	deltaBlock = 128
+	deltaMinis = 4
+	deltaMini  = deltaBlock / deltaMinis
+)
+
+// appendDelta appends vals in the DELTA_BINARY_PACKED encoding: a header
+// (block size, miniblocks per block, count, first value), then per block
+// the minimum delta, the bit width of each miniblock and the miniblocks'
+// deltas minus the minimum, bit-packed. Arithmetic wraps, as the format
+// allows.
+func appendDelta(b []byte, vals []int64) []byte {
+	b = binary.AppendUvarint(b, deltaBlock)
+	b = binary.AppendUvarint(b, deltaMinis)
+	b = binary.AppendUvarint(b, uint64(len(vals)))
+	var first int64
+	if len(vals) > 0 {
+		first = vals[0]
+	}
+	b = binary.AppendVarint(b, first)
+	var deltas [deltaBlock]uint64
+	for i := 1; i < len(vals); i += deltaBlock {
+		n := min(deltaBlock, len(vals)-i)
+		minD := vals[i] - vals[i-1]
+		for j := 0; j < n; j++ {
+			d := vals[i+j] - vals[i+j-1]
+			deltas[j] = uint64(d)
+			minD = min(minD, d)
+		}
+		b = binary.AppendVarint(b, minD)
+		var widths [deltaMinis]uint
+		used := (n + deltaMini - 1) / deltaMini
+		for m := 0; m < used; m++ {
+			var or uint64
+			for j := m * deltaMini; j < min((m+1)*deltaMini, n); j++ {
+				deltas[j] -= uint64(minD)
+				or |= deltas[j]
+			}
+			widths[m] = uint(bits.Len64(or))
+		}
+		for m := 0; m < deltaMinis; m++ {
+			b = append(b, byte(widths[m]))
+		}
+		for m := 0; m < used; m++ {
+			// Unused slots of the last miniblock are zero padding.
+			for j := n; j < (m+1)*deltaMini && j < deltaBlock; j++ {
+				deltas[j] = 0
+			}
+			b = packMini(b, deltas[m*deltaMini:(m+1)*deltaMini], widths[m])
+		}
+	}
+	return b
+}
+
+// packMini bit-packs 32 values of width w, least significant bit first.
+func packMini(b []byte, vs []uint64, w uint) []byte {
+	if w == 0 {
+		return b
+	}
+	var acc uint64
+	var n uint
+	for _, v := range vs {
+		acc |= v << n
+		if n+w >= 64 {
+			b = binary.LittleEndian.AppendUint64(b, acc)
+			acc = v >> (64 - n) // 0 when n is 0
+			n = n + w - 64
+		} else {
+			n += w
+		}
+	}
+	// 32 values of w bits end on a byte boundary.
+	for ; n > 0; n -= 8 {
+		b = append(b, byte(acc))
+		acc >>= 8
+	}
+	return b
 }
 
 // bitPacker packs levels of width 1 or 2 bits, little-endian, as in the
@@ -337,7 +449,7 @@ func appendLevels(body []byte, p *bitPacker, w uint) []byte {
 
 // appendPageHeader appends a Thrift compact PageHeader of a data page v1
 // with PLAIN values and RLE levels.
-func appendPageHeader(b []byte, uncompressed, compressed, numValues int32) []byte {
+func appendPageHeader(b []byte, uncompressed, compressed, numValues, encoding int32) []byte {
 	const i32 = 5              // compact type id of i32
 	b = append(b, 1<<4|i32, 0) // 1: type = DATA_PAGE
 	b = append(b, 1<<4|i32)    // 2: uncompressed_page_size
@@ -347,11 +459,12 @@ func appendPageHeader(b []byte, uncompressed, compressed, numValues int32) []byt
 	b = append(b, 2<<4|12) // 5: data_page_header (struct)
 	b = append(b, 1<<4|i32)
 	b = appendZigzag(b, numValues) // 1: num_values
-	b = append(b, 1<<4|i32, 0)     // 2: encoding = PLAIN
-	b = append(b, 1<<4|i32, 3<<1)  // 3: definition_level_encoding = RLE
-	b = append(b, 1<<4|i32, 3<<1)  // 4: repetition_level_encoding = RLE
-	b = append(b, 0)               // end of DataPageHeader
-	return append(b, 0)            // end of PageHeader
+	b = append(b, 1<<4|i32)
+	b = appendZigzag(b, encoding) // 2: encoding
+	b = append(b, 1<<4|i32, 3<<1) // 3: definition_level_encoding = RLE
+	b = append(b, 1<<4|i32, 3<<1) // 4: repetition_level_encoding = RLE
+	b = append(b, 0)              // end of DataPageHeader
+	return append(b, 0)           // end of PageHeader
 }
 
 func appendZigzag(b []byte, v int32) []byte {
