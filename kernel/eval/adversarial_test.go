@@ -24,7 +24,7 @@ func TestAdversarial(t *testing.T) {
 		name, code, ename, evalue string
 		line                      string // a traceback line that must appear
 	}{
-		{"undefined name", "a := 1\nb := nope + a", "CompileError", "line 2", "   2 | b := nope + a"},
+		{"undefined name", "a := 1\nb := nope + a", "CompileError", "line 2: undefined: nope", "   2 | b := nope + a"},
 		{"type error", "var s string = 5", "CompileError", "line 1", ""},
 		{"syntax error", "func f( {", "CompileError", "line 1", ""},
 		{"unbalanced", "fmt.Println(1))", "CompileError", "line 1", ""},

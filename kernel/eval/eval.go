@@ -148,7 +148,7 @@ func (e *Evaluator) goroutinePanic(r any) {
 		msg = fmt.Sprintf("os.Exit(%d) called in a goroutine started by a cell; the goroutine was stopped, the kernel keeps running\n", int(r.(exitPanic)))
 	}
 	e.filter.takeFrames()
-	e.out.write(streamErr, []byte(msg))
+	e.writer(streamErr).Write([]byte(msg))
 }
 
 // enter is called at the start of every interpreted function. Every 4096
@@ -213,11 +213,16 @@ func (e *Evaluator) result(v any, kind int, text string, bundle map[string]any) 
 		b.Data["text/plain"] = text
 	default:
 		b = display.Render(v)
-		// The plain text is what %v shows; richer renderings stay.
-		if b.Data == nil {
-			b.Data = map[string]any{}
+		switch v.(type) {
+		case display.MIMEBundle, *display.MIMEBundle, display.Renderer:
+			// A value that renders itself keeps its own text.
+		default:
+			// The plain text is what %v shows; richer renderings stay.
+			if b.Data == nil {
+				b.Data = map[string]any{}
+			}
+			b.Data["text/plain"] = plainText(v)
 		}
-		b.Data["text/plain"] = plainText(v)
 	}
 	if s, ok := resultSlots.Load(e); ok {
 		slot := s.(*resultSlot)
@@ -237,6 +242,13 @@ func (e *Evaluator) kernelSymbols() interp.Exports {
 			"Context": reflect.ValueOf(func() context.Context { return cellContext{e} }),
 			"Result":  reflect.ValueOf(e.result),
 			"Discard": reflect.ValueOf(func(...any) {}),
+			"Results": reflect.ValueOf(func(vs ...any) {
+				parts := make([]string, len(vs))
+				for i, v := range vs {
+					parts[i] = plainText(v)
+				}
+				e.result(nil, resultStringer, strings.Join(parts, " "), nil)
+			}),
 			"Clear": reflect.ValueOf(func(v any) {
 				rv := reflect.ValueOf(v)
 				if rv.Kind() == reflect.Map || rv.Kind() == reflect.Slice {
@@ -292,6 +304,8 @@ func _glResult(v any) {
 	_glk.Result(v, 0, "", nil)
 }
 
+func _glResults(vs ...any) { _glk.Results(vs...) }
+
 func _glWrap(v any) any {
 	if _, ok := v.(_glRenderer); ok {
 		switch r := v.(type) {
@@ -333,7 +347,7 @@ func preludeImports() map[string]string {
 }
 
 // preludeNames are hidden from %who and completion of user names.
-var preludeNames = map[string]bool{"_glResult": true, "_glWrap": true, "_glOrdered": true, "_glk": true, "_gld": true,
+var preludeNames = map[string]bool{"_glResult": true, "_glResults": true, "_glWrap": true, "_glOrdered": true, "_glk": true, "_gld": true,
 	"_glRenderer": true, "_glStringer": true, "_glError": true, "ctx": true, "min": true, "max": true, "clear": true}
 
 // allSymbols is the standard library plus gopherlab's packages, each also
@@ -638,4 +652,17 @@ func plainText(v any) (s string) {
 		}
 	}()
 	return fmt.Sprintf("%v", v)
+}
+
+// writer returns where text for a stream goes so that it keeps its order
+// with everything else the cell writes: the redirected file descriptor
+// when redirection is on, the batching output otherwise.
+func (e *Evaluator) writer(stream int) io.Writer {
+	if !e.opts.NoRedirect {
+		if stream == streamErr {
+			return os.Stderr
+		}
+		return os.Stdout
+	}
+	return streamWriter{e.out, stream}
 }

@@ -106,7 +106,7 @@ func (e *Evaluator) runCell(ctx context.Context, name, code string, sink cell.Si
 }
 
 func (e *Evaluator) printf(stream int, format string, args ...any) {
-	e.out.write(stream, []byte(fmt.Sprintf(format, args...)))
+	fmt.Fprintf(e.writer(stream), format, args...)
 }
 
 func fmtDuration(d time.Duration) string {
@@ -198,8 +198,8 @@ func (e *Evaluator) shell(ctx context.Context, command string) error {
 		return nil
 	}
 	cmd := exec.CommandContext(ctx, "sh", "-c", command)
-	cmd.Stdout = streamWriter{e.out, streamOut}
-	cmd.Stderr = streamWriter{e.out, streamErr}
+	cmd.Stdout = e.writer(streamOut)
+	cmd.Stderr = e.writer(streamErr)
 	cmd.Env = os.Environ()
 	err := cmd.Run()
 	if ctx.Err() != nil {

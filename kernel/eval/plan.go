@@ -601,7 +601,18 @@ func (p *plan) group(ctx context.Context, idx []int, stmt bool) error {
 		}
 	}
 	if _, err := e.evalSource(ctx, p.name, src, stmt); err != nil {
-		return p.convert(err)
+		if !strings.Contains(err.Error(), "constant definition loop") {
+			return p.convert(err)
+		}
+		// The interpreter cannot infer the type of some top-level
+		// variables (initialized by generic calls, for example) before
+		// running them: evaluate such units one at a time, binding
+		// x := expr from the value of expr.
+		for _, i := range idx {
+			if err := p.bindUnit(ctx, i); err != nil {
+				return err
+			}
+		}
 	}
 	for _, i := range idx {
 		u := p.units[i]
@@ -651,7 +662,7 @@ func (e *Evaluator) relink(ctx context.Context, names []string, skip []int, p *p
 		for _, d := range redo {
 			src := buildSource(filePrefix, []placed{{d.line, 1, d.src}}, "")
 			if _, err := e.evalSource(ctx, d.file, src, false); err != nil {
-				fmt.Fprintf(streamWriter{e.out, streamErr}, "note: %s (defined in %s) no longer compiles after this redefinition: %v\n", strings.Join(d.names, ", "), d.file, err)
+				fmt.Fprintf(e.writer(streamErr), "note: %s (defined in %s) no longer compiles after this redefinition: %v\n", strings.Join(d.names, ", "), d.file, err)
 			}
 			justDefined[d] = true
 			for _, n := range d.names {
@@ -671,8 +682,13 @@ func (p *plan) final(ctx context.Context, i int) error {
 	wrapped := buildSource(funcPrefix, []placed{{u.line, u.col, "_glResult(" + expr + ")"}}, funcSuffix)
 	plain := buildSource(funcPrefix, []placed{{u.line, u.col, p.rw[i]}}, funcSuffix)
 	prog, err := e.compile(p.name, wrapped, true)
+	if err != nil && u.exprIsCall && !isOutputCall(expr) {
+		// A call with several results shows them all.
+		multi := buildSource(funcPrefix, []placed{{u.line, u.col, "_glResults(" + expr + ")"}}, funcSuffix)
+		prog, err = e.compile(p.name, multi, true)
+	}
 	if err != nil {
-		// A call without a value (or with several) cannot be shown.
+		// A call without a value cannot be shown.
 		prog, err = e.compile(p.name, plain, true)
 		if err != nil {
 			return p.convert(err)
@@ -792,6 +808,8 @@ var reflectFaults = [][2]string{
 	{"of nil pointer", "invalid memory address or nil pointer dereference"},
 }
 
+var innerPosRe = regexp.MustCompile(`(cell[^\s:]*):(\d+):(\d+):`)
+
 var posRe = regexp.MustCompile(`^(\S+?):(\d+):(\d+): (.*)$`)
 
 func (e *Evaluator) convertError(name, code string, err error) error {
@@ -810,6 +828,22 @@ func (e *Evaluator) convertError(name, code string, err error) error {
 			line := rangeLine(code)
 			return compileError(name, code, line, 0, fmt.Sprintf(
 				"the interpreter cannot compile this cell (range over an integer or a function it could not recognize?%s); write a classic `for i := 0; i < n; i++` loop", lineHint(line)))
+		}
+		// A compile-time panic that carries a cell position is a compile
+		// error the interpreter failed to report as one.
+		if locs := innerPosRe.FindAllStringSubmatchIndex(msg, -1); len(locs) > 0 {
+			l := locs[len(locs)-1]
+			file := msg[l[2]:l[3]]
+			var line, col int
+			fmt.Sscan(msg[l[4]:l[5]], &line)
+			fmt.Sscan(msg[l[6]:l[7]], &col)
+			text := strings.TrimSpace(msg[l[1]:])
+			if strings.HasPrefix(text, "incomplete type ") {
+				text = "undefined: " + strings.TrimPrefix(text, "incomplete type ")
+			}
+			if strings.HasPrefix(file, "cell") && text != "" {
+				return compileErrorAt(name, code, file, line-1, col, text)
+			}
 		}
 		return &cell.Error{Name: "InterpreterError", Value: msg, Traceback: []string{"InterpreterError: " + msg, "(a bug in the yaegi interpreter; the session is intact)"}}
 	}
@@ -940,3 +974,100 @@ func normPath(p string) string {
 	}
 	return p
 }
+
+// bindUnit evaluates one unit; a single `x := expr` or `var x = expr` is
+// run as the expression expr, and x is then declared from its value.
+func (p *plan) bindUnit(ctx context.Context, i int) error {
+	e := p.e
+	u := p.units[i]
+	name, expr, ok := singleBinding(u, p.rw[i])
+	if !ok {
+		stmt := u.kind == unitStmt
+		prefix, suffix := filePrefix, ""
+		if stmt {
+			prefix, suffix = funcPrefix, funcSuffix
+		}
+		src := buildSource(prefix, []placed{{u.line, u.col, p.rw[i]}}, suffix)
+		if _, err := e.evalSource(ctx, p.name, src, stmt); err != nil {
+			return p.convert(err)
+		}
+		return nil
+	}
+	src := buildSource(funcPrefix, []placed{{u.line, u.col, expr}}, funcSuffix)
+	v, err := e.evalSource(ctx, p.name, src, true)
+	if err != nil {
+		return p.convert(err)
+	}
+	if !v.IsValid() {
+		return compileError(p.name, p.code, u.line, u.col, "the expression has no value")
+	}
+	nv := reflect.New(v.Type()).Elem()
+	nv.Set(v)
+	e.mu.Lock()
+	e.counter++
+	key := fmt.Sprintf("B%d", e.counter)
+	file := fmt.Sprintf("%s~%d", p.name, e.counter)
+	in := e.in
+	e.mu.Unlock()
+	if err := in.Use(interp.Exports{"gopherlab/internal/bind/bind": {key: nv}}); err != nil {
+		return p.convert(err)
+	}
+	decl := fmt.Sprintf("package main\nimport _glb \"gopherlab/internal/bind\"\nvar %s = _glb.%s\n", name, key)
+	if _, err := e.evalSource(ctx, file, decl, false); err != nil {
+		return p.convert(err)
+	}
+	return nil
+}
+
+// singleBinding recognizes `x := expr` and `var x = expr` units.
+func singleBinding(u unit, text string) (name, expr string, ok bool) {
+	fset := token.NewFileSet()
+	tu := u
+	f, err := parseUnit(fset, "cell", &tu, text)
+	if err != nil {
+		return "", "", false
+	}
+	src := func(n ast.Node) string {
+		pre := filePrefix
+		if u.kind == unitStmt {
+			pre = funcPrefix
+		}
+		full := pre + strings.Repeat("\n", u.line) + strings.Repeat(" ", u.col-1) + text
+		return full[fset.Position(n.Pos()).Offset:fset.Position(n.End()).Offset]
+	}
+	switch u.kind {
+	case unitStmt:
+		body := f.Decls[0].(*ast.FuncDecl).Body
+		if len(body.List) != 1 {
+			return "", "", false
+		}
+		as, isAssign := body.List[0].(*ast.AssignStmt)
+		if !isAssign || as.Tok != token.DEFINE || len(as.Lhs) != 1 || len(as.Rhs) != 1 {
+			return "", "", false
+		}
+		id, isID := as.Lhs[0].(*ast.Ident)
+		if !isID {
+			return "", "", false
+		}
+		return id.Name, src(as.Rhs[0]), true
+	case unitVar:
+		gd, isGen := f.Decls[0].(*ast.GenDecl)
+		if !isGen || len(gd.Specs) != 1 {
+			return "", "", false
+		}
+		vs := gd.Specs[0].(*ast.ValueSpec)
+		if len(vs.Names) != 1 || len(vs.Values) != 1 || vs.Type != nil {
+			return "", "", false
+		}
+		return vs.Names[0].Name, src(vs.Values[0]), true
+	}
+	return "", "", false
+}
+
+// isOutputCall reports calls whose results (bytes written, error) are not
+// worth showing: fmt.Print*, fmt.Fprint*, Write methods.
+func isOutputCall(expr string) bool {
+	return outputCallRe.MatchString(expr)
+}
+
+var outputCallRe = regexp.MustCompile(`^(fmt\.(F|S)?[Pp]rint|fmt\.Fprint|[\w.\[\]]*\.Write(String|Byte|Rune)?\(|io\.(Copy|WriteString))`)

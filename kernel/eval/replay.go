@@ -204,7 +204,7 @@ func (e *Evaluator) replay(ctx context.Context, newDecls []*decl) error {
 		msg.WriteString("; " + n)
 	}
 	msg.WriteString("\n")
-	e.out.write(streamErr, []byte(msg.String()))
+	e.writer(streamErr).Write([]byte(msg.String()))
 	return nil
 }
 
