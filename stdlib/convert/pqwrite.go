@@ -1,6 +1,7 @@
 package convert
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
@@ -39,6 +40,7 @@ type pqLayout struct {
 	maxDef []int16
 	maxRep []int16
 	enc    []parquet.Encoding // value encoding of each column
+	elem   []elemType
 	// free holds the row group buffers of finished files for the next
 	// ones (at most one set per concurrent writer).
 	mu   sync.Mutex
@@ -86,6 +88,7 @@ func newPQLayout(p *plan, codecName string) (*pqLayout, error) {
 			return nil, fmt.Errorf("convert: internal error: column %q has levels %d/%d, want %d/%d", c.Name, col.MaxDefinitionLevel(), col.MaxRepetitionLevel(), def, rep)
 		}
 		l.maxDef[i], l.maxRep[i] = def, rep
+		l.elem = append(l.elem, c.elem)
 		l.enc[i] = parquet.Encodings.Plain
 		if c.elem == elemI64 {
 			// Categories and counts are small numbers: delta bit-packing
@@ -110,6 +113,7 @@ type page struct {
 	body         []byte // compressed
 	numValues    int64  // level entries (values, nulls and empty lists)
 	uncompressed int64  // header + uncompressed body
+	stats        colStats
 }
 
 // pageEncoder turns batch columns into pages. One per decode worker.
@@ -223,6 +227,13 @@ func (e *pageEncoder) encodeColumn(pg *page, c *colBuf, pc *column, rows int, ma
 	}
 	pg.hdr = appendPageHeader(pg.hdr[:0], int32(len(body)), int32(len(pg.body)), int32(nlev), int32(enc))
 	pg.numValues = int64(nlev)
+	pg.stats.reset()
+	if pc.mode == modeList {
+		pg.stats.add(c, pc.elem, nil, 0, c.nvals(pc.elem))
+	} else {
+		pg.stats.add(c, pc.elem, c.nulls, 0, rows)
+		pg.stats.nulls = int64(len(c.nulls))
+	}
 	pg.uncompressed = int64(len(pg.hdr) + len(body))
 }
 
@@ -285,6 +296,151 @@ func appendPlainPortable(body []byte, c *colBuf, e elemType, from, end int) []by
 		}
 	}
 	return body
+}
+
+// colStats are the statistics of a page or column chunk: minimum and
+// maximum (NaN left out) and, for scalar columns, the null count.
+type colStats struct {
+	has        bool
+	fmin, fmax float64 // float columns
+	imin, imax int64   // int columns
+	bmin, bmax []byte  // bytes columns (owned copies)
+	nulls      int64
+}
+
+func (s *colStats) reset() {
+	s.has, s.nulls = false, 0
+	s.bmin, s.bmax = s.bmin[:0], s.bmax[:0]
+}
+
+func (s *colStats) addFloat(v float64) {
+	if v != v { // NaN has no order
+		return
+	}
+	if !s.has {
+		s.has, s.fmin, s.fmax = true, v, v
+		return
+	}
+	s.fmin, s.fmax = min(s.fmin, v), max(s.fmax, v)
+}
+
+func (s *colStats) addInt(v int64) {
+	if !s.has {
+		s.has, s.imin, s.imax = true, v, v
+		return
+	}
+	s.imin, s.imax = min(s.imin, v), max(s.imax, v)
+}
+
+func (s *colStats) addBytes(v []byte) {
+	if !s.has {
+		s.has = true
+		s.bmin, s.bmax = append(s.bmin[:0], v...), append(s.bmax[:0], v...)
+		return
+	}
+	if bytes.Compare(v, s.bmin) < 0 {
+		s.bmin = append(s.bmin[:0], v...)
+	}
+	if bytes.Compare(v, s.bmax) > 0 {
+		s.bmax = append(s.bmax[:0], v...)
+	}
+}
+
+// add takes values [from, to) of c into s, leaving out rows in nulls.
+func (s *colStats) add(c *colBuf, e elemType, nulls []int32, from, to int) {
+	for from < to {
+		end := to
+		if len(nulls) > 0 {
+			end = int(nulls[0])
+		}
+		switch e {
+		case elemF32:
+			for _, v := range c.f32[from:end] {
+				s.addFloat(float64(v))
+			}
+		case elemF64:
+			for _, v := range c.f64[from:end] {
+				s.addFloat(v)
+			}
+		case elemI64:
+			for _, v := range c.i64[from:end] {
+				s.addInt(v)
+			}
+		case elemI32:
+			for _, v := range c.i32[from:end] {
+				s.addInt(int64(v))
+			}
+		default:
+			for i := from; i < end; i++ {
+				s.addBytes(c.data[c.voffs[i]:c.voffs[i+1]])
+			}
+		}
+		if len(nulls) == 0 {
+			break
+		}
+		from = end + 1
+		nulls = nulls[1:]
+	}
+}
+
+// merge takes the statistics of a page into a column chunk's.
+func (s *colStats) merge(o *colStats, e elemType) {
+	s.nulls += o.nulls
+	if !o.has {
+		return
+	}
+	switch e {
+	case elemF32, elemF64:
+		s.addFloat(o.fmin)
+		s.addFloat(o.fmax)
+	case elemI64, elemI32:
+		s.addInt(o.imin)
+		s.addInt(o.imax)
+	default:
+		s.addBytes(o.bmin)
+		s.addBytes(o.bmax)
+	}
+}
+
+// encode returns the statistics in Parquet's PLAIN form. A zero minimum
+// is written as -0 and a zero maximum as +0, as the format asks of float
+// statistics.
+func (s *colStats) encode(e elemType, withNulls bool) metadata.EncodedStatistics {
+	var st metadata.EncodedStatistics
+	if withNulls {
+		st.HasNullCount, st.NullCount = true, s.nulls
+	}
+	if !s.has {
+		return st
+	}
+	le := binary.LittleEndian
+	var lo, hi []byte
+	switch e {
+	case elemF32, elemF64:
+		fmin, fmax := s.fmin, s.fmax
+		if fmin == 0 {
+			fmin = math.Copysign(0, -1)
+		}
+		if fmax == 0 {
+			fmax = 0
+		}
+		if e == elemF32 {
+			lo, hi = le.AppendUint32(nil, math.Float32bits(float32(fmin))), le.AppendUint32(nil, math.Float32bits(float32(fmax)))
+		} else {
+			lo, hi = le.AppendUint64(nil, math.Float64bits(fmin)), le.AppendUint64(nil, math.Float64bits(fmax))
+		}
+		st.Signed = true
+	case elemI64:
+		lo, hi = le.AppendUint64(nil, uint64(s.imin)), le.AppendUint64(nil, uint64(s.imax))
+		st.Signed = true
+	case elemI32:
+		lo, hi = le.AppendUint32(nil, uint32(s.imin)), le.AppendUint32(nil, uint32(s.imax))
+		st.Signed = true
+	default:
+		lo, hi = append([]byte{}, s.bmin...), append([]byte{}, s.bmax...)
+	}
+	st.HasMin, st.Min, st.HasMax, st.Max = true, lo, true, hi
+	return st
 }
 
 // Delta bit-packing (DELTA_BINARY_PACKED) layout: blocks of deltaBlock
@@ -480,6 +636,7 @@ type pqFile struct {
 	maxRows  int
 	cols     [][]byte // pending row group, per column
 	nvals    []int64
+	stats    []colStats
 	unc      []int64
 	pages    []int32
 	rows     int
@@ -491,7 +648,7 @@ var parquetMagic = []byte("PAR1")
 
 func newPQFile(l *pqLayout, w io.Writer, maxRows int) (*pqFile, error) {
 	f := &pqFile{l: l, w: w, maxRows: maxRows, meta: metadata.NewFileMetadataBuilder(l.schema, l.props, l.kv),
-		nvals: make([]int64, len(l.maxDef)), unc: make([]int64, len(l.maxDef)), pages: make([]int32, len(l.maxDef))}
+		nvals: make([]int64, len(l.maxDef)), stats: make([]colStats, len(l.maxDef)), unc: make([]int64, len(l.maxDef)), pages: make([]int32, len(l.maxDef))}
 	l.mu.Lock()
 	if n := len(l.free); n > 0 {
 		f.cols, l.free = l.free[n-1], l.free[:n-1]
@@ -528,6 +685,7 @@ func (f *pqFile) add(pages []page, rows int) error {
 		f.nvals[i] += pages[i].numValues
 		f.unc[i] += pages[i].uncompressed
 		f.pages[i]++
+		f.stats[i].merge(&pages[i].stats, f.l.elem[i])
 	}
 	f.rows += rows
 	return nil
@@ -545,6 +703,8 @@ func (f *pqFile) flushRowGroup() error {
 		info := metadata.ChunkMetaInfo{NumValues: f.nvals[i], IndexPageOffset: -1, DataPageOffset: start,
 			CompressedSize: int64(len(f.cols[i])), UncompressedSize: f.unc[i]}
 		stats := metadata.EncodingStats{DataEncodingStats: map[parquet.Encoding]int32{parquet.Encodings.Plain: f.pages[i]}}
+		cc.SetStats(f.stats[i].encode(f.l.elem[i], f.l.maxRep[i] == 0))
+		f.stats[i].reset()
 		if err := cc.Finish(info, false, false, stats, nil); err != nil {
 			return err
 		}

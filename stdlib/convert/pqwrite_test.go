@@ -1,8 +1,16 @@
 package convert
 
 import (
+	"fmt"
+	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"testing"
+
+	"github.com/apache/arrow/go/v15/parquet/file"
+	"github.com/apache/arrow/go/v15/parquet/metadata"
+	"github.com/gopherlab/gopherlab/stdlib/convert/example"
+	"github.com/gopherlab/gopherlab/stdlib/convert/tfrecord"
 )
 
 // unpack reads n values of width w from a bit-packed run.
@@ -64,6 +72,85 @@ func TestBitPacker(t *testing.T) {
 					t.Fatalf("w=%d seed %d: value %d is %d, want %d", w, seed, i, got[i], want[i])
 				}
 			}
+		}
+	}
+}
+
+// Column chunk statistics must give the minimum and maximum of each
+// column's values (nulls and NaN left out) and the null count of scalar
+// columns, as a reader like arrow's sees them.
+func TestColumnStatistics(t *testing.T) {
+	dir := t.TempDir()
+	var exs []*example.Example
+	for i := 0; i < 300; i++ {
+		e := example.New().
+			Set("f", example.Floats(float32(i)-100.5)).
+			Set("il", example.Int64s([]int64{int64(i)*3 - 7, -int64(i) * int64(i)}[:i%3]...)).
+			Set("s", example.Strings(fmt.Sprintf("k%03d", (i*7)%300)))
+		if i%4 != 0 {
+			e.Set("maybe", example.Int64s(int64(1000-i)))
+		}
+		if i == 17 {
+			e.Set("f", example.Floats(float32(math.NaN())))
+		}
+		exs = append(exs, e)
+	}
+	in := filepath.Join(dir, "stats.tfrecords")
+	writeExamples(t, in, tfrecord.None, exs)
+	res, err := TFRecordsToParquet(ctx, []string{in}, filepath.Join(dir, "pq"), Options{ConvertLists: true, BatchSize: 32})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdr, err := file.OpenParquetFile(res.Files[0], false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rdr.Close()
+	rg := rdr.MetaData().RowGroup(0)
+	stat := func(name string) metadata.TypedStatistics {
+		t.Helper()
+		i := rdr.MetaData().Schema.ColumnIndexByName(name)
+		if i < 0 {
+			t.Fatalf("no column %s", name)
+		}
+		cc, err := rg.ColumnChunk(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := cc.Statistics()
+		if err != nil || st == nil {
+			t.Fatalf("%s: no statistics (%v)", name, err)
+		}
+		return st
+	}
+	tests := []struct {
+		col      string
+		min, max any
+		nulls    int64 // -1: not checked (list column)
+	}{
+		{"f", float32(-100.5), float32(198.5), 0},
+		{"il.list.element", int64(-299 * 299), int64(299*3 - 7), -1},
+		{"s", "k000", "k299", 0},
+		{"maybe", int64(1000 - 299), int64(1000 - 1), 75},
+	}
+	for _, tt := range tests {
+		st := stat(tt.col)
+		var lo, hi any
+		switch s := st.(type) {
+		case *metadata.Float32Statistics:
+			lo, hi = s.Min(), s.Max()
+		case *metadata.Int64Statistics:
+			lo, hi = s.Min(), s.Max()
+		case *metadata.ByteArrayStatistics:
+			lo, hi = string(s.Min()), string(s.Max())
+		default:
+			t.Fatalf("%s: statistics of type %T", tt.col, st)
+		}
+		if lo != tt.min || hi != tt.max {
+			t.Errorf("%s: min %v max %v, want %v %v", tt.col, lo, hi, tt.min, tt.max)
+		}
+		if tt.nulls >= 0 && st.NullCount() != tt.nulls {
+			t.Errorf("%s: null count %d, want %d", tt.col, st.NullCount(), tt.nulls)
 		}
 	}
 }
