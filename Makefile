@@ -22,7 +22,7 @@ deps:
 	  echo "installing Debian packages:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
-	cd .ci && $(NPM) ci --no-audit --no-fund --loglevel=error
+	cd .ci && $(NPM) install --no-audit --no-fund --loglevel=error
 	$(GO) run ./installer
 
 lint:
