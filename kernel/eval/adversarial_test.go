@@ -69,6 +69,13 @@ func TestAdversarial(t *testing.T) {
 }
 
 func TestGoroutinePanicAfterCell(t *testing.T) {
+	if raceEnabled {
+		// yaegi shares interpreter frames and scopes between a goroutine
+		// that outlives its cell and the compilation of the next cell
+		// without synchronization: the race detector reports that inside
+		// yaegi. The behaviour is tested in normal runs.
+		t.Skip("goroutines outliving a cell race inside yaegi by design")
+	}
 	e := newEval(t)
 	s1, err := run(t, e, "go func() { time.Sleep(100 * time.Millisecond); var m map[int]int; m[1] = 1 }()\n\"started\"")
 	if err != nil || s1.Text() != "started" {

@@ -242,6 +242,7 @@ func (e *Evaluator) kernelSymbols() interp.Exports {
 			"Context": reflect.ValueOf(func() context.Context { return cellContext{e} }),
 			"Result":  reflect.ValueOf(e.result),
 			"Discard": reflect.ValueOf(func(...any) {}),
+			"Go":      reflect.ValueOf(e.goCall),
 			"Results": reflect.ValueOf(func(vs ...any) {
 				parts := make([]string, len(vs))
 				for i, v := range vs {
@@ -665,4 +666,42 @@ func (e *Evaluator) writer(stream int) io.Writer {
 		return os.Stdout
 	}
 	return streamWriter{e.out, stream}
+}
+
+// goCall runs f(args...) on a new goroutine; a panic there is reported on
+// stderr instead of killing the kernel.
+func (e *Evaluator) goCall(f any, args ...any) {
+	fv := reflect.ValueOf(f)
+	if fv.Kind() != reflect.Func {
+		panic(fmt.Sprintf("go: %T is not a function", f))
+	}
+	ft := fv.Type()
+	in := make([]reflect.Value, len(args))
+	for i, a := range args {
+		var t reflect.Type
+		if ft.IsVariadic() && i >= ft.NumIn()-1 {
+			t = ft.In(ft.NumIn() - 1).Elem()
+		} else if i < ft.NumIn() {
+			t = ft.In(i)
+		} else {
+			panic(fmt.Sprintf("go: too many arguments in call to %s", ft))
+		}
+		if a == nil {
+			in[i] = reflect.Zero(t)
+			continue
+		}
+		v := reflect.ValueOf(a)
+		if !v.Type().AssignableTo(t) && v.Type().ConvertibleTo(t) {
+			v = v.Convert(t)
+		}
+		in[i] = v
+	}
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				e.goroutinePanic(r)
+			}
+		}()
+		fv.Call(in)
+	}()
 }

@@ -381,7 +381,7 @@ func (p *plan) imports(ctx context.Context) error {
 	for _, s := range specs {
 		have[s.name] = s.path
 	}
-	globals := globalsOf(in)
+	var globals map[string]reflect.Value // read only when needed: it is not cheap
 	auto := map[string]string{}
 	for _, u := range p.units {
 		if u.kind == unitImport {
@@ -390,6 +390,12 @@ func (p *plan) imports(ctx context.Context) error {
 		for n := range autoImportNames(u) {
 			if _, ok := have[n]; ok {
 				continue
+			}
+			if byName[n] == "" {
+				continue
+			}
+			if globals == nil {
+				globals = globalsOf(in)
 			}
 			if _, ok := globals[n]; ok {
 				continue

@@ -294,6 +294,9 @@ func (r *rewriter) rangeStmt(n *ast.RangeStmt, stack []ast.Node) {
 // function expression stays in place, so rewrites inside it still apply.
 func (r *rewriter) goStmt(n *ast.GoStmt) {
 	call := n.Call
+	if r.goCall(n) {
+		return
+	}
 	var names, vals []string
 	var argEdits []edit
 	for _, a := range call.Args {
@@ -380,4 +383,36 @@ func (r *rewriter) blankAssign(st ast.Stmt) {
 		vals = append(vals, r.text(v))
 	}
 	r.edits = append(r.edits, edit{r.off(as.Pos()), r.off(as.End()), "_glk.Discard(" + strings.Join(vals, ", ") + ")"})
+}
+
+var builtinFuncs = map[string]bool{"append": true, "cap": true, "clear": true, "close": true, "complex": true,
+	"copy": true, "delete": true, "imag": true, "len": true, "make": true, "max": true, "min": true,
+	"new": true, "panic": true, "print": true, "println": true, "real": true, "recover": true}
+
+// goCall rewrites `go f(a, b)` into `_glk.Go(f, a, b)`: compiled code
+// evaluates f and the arguments at the go statement, as Go does, and runs
+// the call on a goroutine under a recover. Builtins and calls with a
+// trailing ... keep the closure form.
+func (r *rewriter) goCall(n *ast.GoStmt) bool {
+	call := n.Call
+	if call.Ellipsis.IsValid() {
+		return false
+	}
+	switch f := ast.Unparen(call.Fun).(type) {
+	case *ast.Ident:
+		if builtinFuncs[f.Name] {
+			return false
+		}
+	case *ast.FuncLit, *ast.SelectorExpr, *ast.IndexExpr, *ast.IndexListExpr:
+	default:
+		return false
+	}
+	sep := ""
+	if len(call.Args) > 0 {
+		sep = ", "
+	}
+	r.edits = append(r.edits,
+		edit{r.off(n.Go), r.off(call.Fun.Pos()), "_glk.Go("},
+		edit{r.off(call.Fun.End()), r.off(call.Lparen) + 1, sep})
+	return true
 }
