@@ -178,3 +178,28 @@ func BenchmarkTFRecordsToParquet(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkParquetCodecs is the conversion of the uncompressed seed-schema
+// input on 2 workers for each Parquet page codec (the default is snappy).
+func BenchmarkParquetCodecs(b *testing.B) {
+	for _, codec := range []string{"none", "snappy", "zstd"} {
+		b.Run("parquet="+codec, func(b *testing.B) {
+			path := benchInput(b, "")
+			records, bytes := countRecords(b, path, "")
+			p, err := inferPlan(context.Background(), []string{path}, Options{ConvertLists: true, Workers: 2})
+			if err != nil {
+				b.Fatal(err)
+			}
+			out := b.TempDir()
+			resetTimer(b)
+			for i := 0; i < b.N; i++ {
+				_, err := TFRecordsToParquet(context.Background(), []string{path}, out, Options{
+					ConvertLists: true, Workers: 2, Schema: p.schema, ParquetCompression: codec})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			report(b, records, bytes)
+		})
+	}
+}
