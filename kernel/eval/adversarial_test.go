@@ -112,6 +112,8 @@ func TestInterrupt(t *testing.T) {
 		"select {}",
 		"<-ctx.Done()",
 		"time.Sleep(time.Hour)",
+		"exec.CommandContext(ctx, \"sleep\", \"30\").Run()",
+		"select { case <-ctx.Done(): case <-time.After(time.Hour): }\nfmt.Println(\"not reached\")",
 	} {
 		ctx, cancel := context.WithCancel(context.Background())
 		s := &testSink{}
