@@ -10,7 +10,7 @@ SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Debian packages the tests drive for real (Jupyter tools, browser, data set).
 TEST_APT := python3-jupyter-client jupyter-nbconvert jupyter-notebook python3-ipykernel \
-            python3-nbformat chromium dataset-fashion-mnist
+            python3-nbformat chromium dataset-fashion-mnist libopenblas0 nodejs npm
 
 .PHONY: test deps lint gotest notebooks
 
@@ -29,9 +29,10 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
+# Screenshots and other artifacts of the browser test land in out/artifacts.
 gotest:
-	$(GO) test -race ./kernel/...
-	$(GO) test ./display/... ./stdlib/... ./installer/...
+	GOPHERLAB_ARTIFACTS=$(CURDIR)/out/artifacts $(GO) test -race -timeout 30m ./kernel/...
+	$(GO) test -timeout 30m ./display/... ./stdlib/... ./installer/...
 
 notebooks:
-	$(GO) run ./installer --run-notebooks -o out/notebooks
+	$(GO) run ./installer --run-notebooks --nbconvert -o out/notebooks
