@@ -501,7 +501,14 @@ func (e *Evaluator) Execute(ctx context.Context, req cell.Request, sink cell.Sin
 // Evaluate computes one user expression after a cell.
 func (e *Evaluator) Evaluate(ctx context.Context, expr string) (display.MIMEBundle, error) {
 	c := &collectSink{}
-	if err := e.Execute(ctx, cell.Request{Code: expr}, c); err != nil {
+	// Output of goroutines keeps going to the last real cell.
+	prev := e.out.currentSink()
+	defer func() {
+		if prev != nil {
+			e.out.setSink(prev)
+		}
+	}()
+	if err := e.Execute(ctx, cell.Request{Code: expr, Silent: false}, c); err != nil {
 		return display.MIMEBundle{}, err
 	}
 	if c.result == nil {

@@ -202,3 +202,17 @@ func TestStreamsWhileRunning(t *testing.T) {
 		t.Errorf("stdout %q", s.Out())
 	}
 }
+
+func TestEvaluateUserExpression(t *testing.T) {
+	e := newEval(t)
+	if _, err := run(t, e, "scores := []int{3, 5}"); err != nil {
+		t.Fatal(err)
+	}
+	b, err := e.Evaluate(context.Background(), "len(scores) * 10")
+	if err != nil || b.Data["text/plain"] != "20" {
+		t.Errorf("Evaluate: %v %+v", err, b.Data)
+	}
+	if _, err := e.Evaluate(context.Background(), "nosuch + 1"); err == nil {
+		t.Error("Evaluate of an undefined name succeeded")
+	}
+}
