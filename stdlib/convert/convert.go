@@ -124,7 +124,9 @@ func parquetCodec(s string) (compress.Compression, error) {
 	return 0, fmt.Errorf("convert: unknown ParquetCompression %q (want snappy, zstd, gzip or none)", s)
 }
 
-// writerProps returns the Parquet writer properties for a schema.
+// writerProps returns the pqarrow writer properties for a schema, as
+// CSVToParquet uses them (TFRecordsToParquet encodes its pages itself, see
+// pqwrite.go).
 func writerProps(schema *arrow.Schema, codec compress.Compression, rowGroup int) (*parquet.WriterProperties, pqarrow.ArrowWriterProperties) {
 	opts := []parquet.WriterProperty{
 		parquet.WithCompression(codec),
