@@ -10,7 +10,7 @@ SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Debian packages the tests drive for real (Jupyter tools, browser, data set).
 TEST_APT := python3-jupyter-client jupyter-nbconvert jupyter-notebook python3-ipykernel \
-            python3-nbformat chromium dataset-fashion-mnist libopenblas0 nodejs npm
+            python3-nbformat chromium dataset-fashion-mnist libopenblas0
 
 .PHONY: test deps lint gotest notebooks
 
@@ -18,6 +18,7 @@ test: deps lint gotest notebooks
 
 deps:
 	@missing=""; for p in $(TEST_APT); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
