@@ -2,6 +2,7 @@ package convert
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"unicode/utf8"
@@ -153,11 +154,87 @@ type decoder struct {
 	tmpI    []int64
 	tmpB    [][]byte
 	next    int // predicted slot of the next feature
+	one     onePass
+	twoPass bool // always use the two-pass path (tests compare both)
 }
 
 func newDecoder(p *plan) *decoder {
 	n := len(p.names)
-	return &decoder{p: p, present: make([]bool, n), lens: make([]int, n), offs: make([]int, n)}
+	d := &decoder{p: p, present: make([]bool, n), lens: make([]int, n), offs: make([]int, n)}
+	d.one = onePass{d: d, seen: make([]uint32, n)}
+	return d
+}
+
+// errSlow stops the one-pass decoder: the record needs the two-pass path,
+// which handles every layout and names every error.
+var errSlow = errors.New("convert: record needs the general decoder")
+
+// onePass decodes a record in one walk over its wire bytes, appending each
+// feature's values to its columns as the feature is met. Anything unusual
+// (a repeated name, an unknown feature, a kind or length that contradicts
+// the plan, a malformed feature) returns errSlow; the caller then removes
+// the partly appended row and decodes the record with the two-pass path.
+type onePass struct {
+	d    *decoder
+	b    *batch
+	row  int32
+	gen  uint32   // generation of the current record
+	seen []uint32 // slot -> generation in which it was last seen
+}
+
+// VisitFeature appends one feature's values to its columns.
+func (o *onePass) VisitFeature(name, fb []byte, off int) error {
+	d := o.d
+	p := d.p
+	s, ok := d.next, d.next < len(p.names) && p.names[d.next] == string(name)
+	if !ok {
+		if s, ok = p.slots[string(name)]; !ok {
+			if p.strict {
+				return errSlow
+			}
+			d.next = len(p.names)
+			return nil
+		}
+	}
+	d.next = s + 1
+	if o.seen[s] == o.gen {
+		return errSlow // a repeated name: the last one wins
+	}
+	o.seen[s] = o.gen
+	raw, err := example.ParseFeature(fb)
+	if err != nil || raw.Kind != p.kinds[s] {
+		return errSlow
+	}
+	cols := p.slotCols[s]
+	pc := &p.cols[cols[0]]
+	c := &o.b.cols[cols[0]]
+	switch pc.mode {
+	case modeList:
+		if !appendPacked(c, pc.elem, &raw) {
+			if err := appendValues(c, pc.elem, &raw); err != nil {
+				return errSlow
+			}
+		}
+		c.offs = append(c.offs, int32(c.nvals(pc.elem)))
+	case modeScalar:
+		pl, ok := raw.Packed()
+		switch {
+		case ok && pc.elem == elemF32 && len(pl) == 4:
+			c.f32 = append(c.f32, math.Float32frombits(binary.LittleEndian.Uint32(pl)))
+		case ok && pc.elem == elemI64 && len(pl) > 0 && pl[0] < 0x80 && len(pl) == 1:
+			c.i64 = append(c.i64, int64(pl[0]))
+		default:
+			before := c.nvals(pc.elem)
+			if err := appendValues(c, pc.elem, &raw); err != nil || c.nvals(pc.elem)-before != 1 {
+				return errSlow
+			}
+		}
+	case modeElem:
+		if d.appendElems(o.b, s, &raw, o.row) != nil {
+			return errSlow
+		}
+	}
+	return nil
 }
 
 // VisitFeature records where a feature's value is (phase one of a record).
@@ -258,6 +335,54 @@ func (d *decoder) rollback(b *batch) {
 }
 
 func (d *decoder) decodeRecord(b *batch, rec []byte) *mismatch {
+	if !d.twoPass && d.decodeOnePass(b, rec) {
+		return nil
+	}
+	d.rollback(b)
+	return d.decodeTwoPass(b, rec)
+}
+
+// decodeOnePass appends rec in one walk; false means the record was left
+// partly appended and needs the two-pass path.
+func (d *decoder) decodeOnePass(b *batch, rec []byte) bool {
+	o := &d.one
+	o.gen++
+	if o.gen == 0 {
+		clear(o.seen)
+		o.gen = 1
+	}
+	o.b, o.row = b, int32(b.rows)
+	d.next = 0
+	err := example.WalkFeatures(rec, o)
+	o.b = nil
+	if err != nil {
+		return false
+	}
+	p := d.p
+	for s, g := range o.seen {
+		if g == o.gen {
+			continue
+		}
+		cols := p.slotCols[s]
+		if !p.cols[cols[0]].Nullable {
+			return false
+		}
+		for _, ci := range cols {
+			c := &b.cols[ci]
+			c.nulls = append(c.nulls, o.row)
+			if p.cols[ci].mode == modeList {
+				c.offs = append(c.offs, c.offs[len(c.offs)-1])
+			} else {
+				c.appendZero(p.cols[ci].elem)
+			}
+		}
+	}
+	return true
+}
+
+// decodeTwoPass finds every feature of rec first, then appends them in
+// slot order; it handles repeated names and names every error.
+func (d *decoder) decodeTwoPass(b *batch, rec []byte) *mismatch {
 	p := d.p
 	for i := range d.present {
 		d.present[i] = false
