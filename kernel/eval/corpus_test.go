@@ -32,8 +32,8 @@ var corpus = []step{
 	{code: "var y = 2\ny", result: "2"},
 	{code: "const Pi2 = 6.28\nPi2", result: "6.28"},
 	{code: "[]int{1, 2, 3}", result: "[1 2 3]"},
-	{code: `map[string]int{"a": 1}`, result: "map[a:1]"},
-	{code: "type row struct{ Name string; N int }\n[]row{{\"a\", 1}, {\"b\", 2}}", result: "[{a 1} {b 2}]"},
+	{code: `map[string]int{"a": 1}`, result: "   key     value\n   string    int\n0  a           1\n\n[1 row × 2 columns]"}, // display shows maps as tables
+	{code: "type row struct{ Name string; N int }\n[]row{{\"a\", 1}, {\"b\", 2}}", result: "   Name      N\n   string  int\n0  a         1\n1  b         2\n\n[2 rows × 2 columns]"},
 	{code: "var nothing error\nnothing", result: "<nil>"},
 	{code: "true && !false", result: "true"},
 	// Output.

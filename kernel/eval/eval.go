@@ -202,27 +202,18 @@ func (e *Evaluator) result(v any, kind int, text string, bundle map[string]any) 
 	var b display.MIMEBundle
 	switch kind {
 	case resultBundle:
+		// display.Bundle copies the map the cell's MimeBundle returned.
 		b = display.Bundle(bundle)
-		if _, ok := b.Data["text/plain"]; !ok || b.Data["text/plain"] == "" {
-			b.Data["text/plain"] = text
+		if s, _ := b.Data[display.MIMEPlain].(string); s == "" && text != "" {
+			b.Data[display.MIMEPlain] = text
 		}
 	case resultStringer:
 		b = display.Text(text)
 	case resultError:
-		b = display.Render(errors.New(text))
-		b.Data["text/plain"] = text
+		b = copyBundle(display.Render(errors.New(text)))
+		b.Data[display.MIMEPlain] = text
 	default:
-		b = display.Render(v)
-		switch v.(type) {
-		case display.MIMEBundle, *display.MIMEBundle, display.Renderer:
-			// A value that renders itself keeps its own text.
-		default:
-			// The plain text is what %v shows; richer renderings stay.
-			if b.Data == nil {
-				b.Data = map[string]any{}
-			}
-			b.Data["text/plain"] = plainText(v)
-		}
+		b = renderResult(v)
 	}
 	if s, ok := resultSlots.Load(e); ok {
 		slot := s.(*resultSlot)
@@ -230,6 +221,46 @@ func (e *Evaluator) result(v any, kind int, text string, bundle map[string]any) 
 		slot.b = &b
 		slot.mu.Unlock()
 	}
+}
+
+// renderResult renders a cell's result value. Whatever display renders
+// richly (bundles, Renderer types, tables, images, JSON) keeps display's
+// plain text, which is written for people (aligned table columns, indented
+// JSON); values display can only show as text are shown as %v would show
+// them, and errors as their message. The bundle never shares its Data map
+// with the value, so the caller's map is never changed.
+func renderResult(v any) display.MIMEBundle {
+	r := display.Render(v)
+	switch v.(type) {
+	case display.MIMEBundle, *display.MIMEBundle, display.Renderer:
+		return copyBundle(r)
+	case error:
+		// %v of an error is its message; the highlighted HTML stays.
+		b := copyBundle(r)
+		b.Data[display.MIMEPlain] = plainText(v)
+		return b
+	}
+	for k := range r.Data {
+		if k != display.MIMEPlain {
+			return copyBundle(r)
+		}
+	}
+	return display.Text(plainText(v))
+}
+
+// copyBundle returns b with Data and Metadata maps of its own.
+func copyBundle(b display.MIMEBundle) display.MIMEBundle {
+	out := display.MIMEBundle{Data: make(map[string]any, len(b.Data)+1)}
+	for k, v := range b.Data {
+		out.Data[k] = v
+	}
+	if b.Metadata != nil {
+		out.Metadata = make(map[string]any, len(b.Metadata))
+		for k, v := range b.Metadata {
+			out.Metadata[k] = v
+		}
+	}
+	return out
 }
 
 // kernelSymbols are the compiled helpers that rewritten cells and the
@@ -423,6 +454,7 @@ func (e *Evaluator) newInterp() (*interp.Interpreter, *panicFilter, error) {
 	if _, err := in.Eval(prelude); err != nil {
 		return nil, nil, fmt.Errorf("eval: prelude: %w", err)
 	}
+	dropRoots(in)
 	return in, filter, nil
 }
 
@@ -469,7 +501,14 @@ func (e *Evaluator) Execute(ctx context.Context, req cell.Request, sink cell.Sin
 		capture.target.Store(e.out)
 	}
 	e.out.setSink(sink)
-	display.SetPublisher(e.out)
+	if req.Silent {
+		// A silent execution draws nothing: display calls and progress
+		// bars of this cell go nowhere, and there is no execute_result.
+		display.SetPublisher(display.Discard)
+		defer display.SetPublisher(e.out)
+	} else {
+		display.SetPublisher(e.out)
+	}
 	slot := &resultSlot{}
 	resultSlots.Store(e, slot)
 	defer func() {
@@ -478,6 +517,9 @@ func (e *Evaluator) Execute(ctx context.Context, req cell.Request, sink cell.Sin
 		}
 		e.out.flush()
 		resultSlots.Delete(e)
+		e.mu.RLock()
+		dropRoots(e.in)
+		e.mu.RUnlock()
 		if err == nil && slot.b != nil && !req.Silent {
 			sink.Result(*slot.b)
 		}

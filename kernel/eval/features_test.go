@@ -103,7 +103,8 @@ Card{"result"}`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := s.results[0].Data["text/html"]; !ok || s.Text() != "[{a 1.5} {b 2}]" {
+	// The plain text is display's aligned table, not %v.
+	if _, ok := s.results[0].Data["text/html"]; !ok || s.Text() != "   Name      Score\n   string  float64\n0  a           1.5\n1  b           2.0\n\n[2 rows × 2 columns]" {
 		t.Errorf("slice of structs: %+v", s.results[0].Data)
 	}
 }

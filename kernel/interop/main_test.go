@@ -188,11 +188,10 @@ func needKernel(t testing.TB) {
 // names the bug so that the skip is found and lifted when it is fixed; set
 // the constant to "" to run the test again.
 const (
-	// bugUndefinedGlobal: yaegi reports an undefined name in the
-	// initializer of a top-level variable (`y := undefinedVar + x`, which
-	// the evaluator turns into a package-level var) as "constant definition
-	// loop" instead of naming undefinedVar.
-	bugUndefinedGlobal = "kernel/eval bug: `y := undefinedVar + x` fails with yaegi's \"constant definition loop\" instead of naming undefinedVar"
+	// bugUndefinedGlobal: an undefined name in the initializer of a
+	// top-level variable (`y := undefinedVar + x`) was reported as yaegi's
+	// "constant definition loop"; fixed in kernel/eval.
+	bugUndefinedGlobal = ""
 )
 
 // pending skips t while the named bug is open.
