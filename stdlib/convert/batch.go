@@ -201,13 +201,33 @@ func (o *onePass) VisitFeature(name, fb []byte, off int) error {
 		return errSlow // a repeated name: the last one wins
 	}
 	o.seen[s] = o.gen
+	cols := p.slotCols[s]
+	pc := &p.cols[cols[0]]
+	c := &o.b.cols[cols[0]]
+	// Fast path: a float_list or int64_list as TensorFlow writes it, one
+	// packed field with one-byte lengths: tag, len, 0x0a, len, payload.
+	if k := p.kinds[s]; k != example.KindBytes && pc.mode != modeElem && len(fb) >= 4 &&
+		fb[0] == byte(k)<<3|2 && int(fb[1])+2 == len(fb) && fb[2] == 0x0a && int(fb[3])+4 == len(fb) {
+		pl := fb[4:]
+		if pc.mode == modeList {
+			if appendPayload(c, pc.elem, k, pl) {
+				c.offs = append(c.offs, int32(c.nvals(pc.elem)))
+				return nil
+			}
+		} else if k == example.KindFloat && pc.elem == elemF32 && len(pl) == 4 {
+			c.f32 = append(c.f32, math.Float32frombits(binary.LittleEndian.Uint32(pl)))
+			return nil
+		} else if k == example.KindInt64 && pc.elem == elemI64 {
+			if v, n := binary.Uvarint(pl); n == len(pl) && n > 0 {
+				c.i64 = append(c.i64, int64(v))
+				return nil
+			}
+		}
+	}
 	raw, err := example.ParseFeature(fb)
 	if err != nil || raw.Kind != p.kinds[s] {
 		return errSlow
 	}
-	cols := p.slotCols[s]
-	pc := &p.cols[cols[0]]
-	c := &o.b.cols[cols[0]]
 	switch pc.mode {
 	case modeList:
 		if !appendPacked(c, pc.elem, &raw) {
@@ -532,8 +552,14 @@ func appendPacked(c *colBuf, e elemType, raw *example.RawFeature) bool {
 	if !ok {
 		return false
 	}
+	return appendPayload(c, e, raw.Kind, pl)
+}
+
+// appendPayload appends the values of the packed payload pl of a feature of
+// kind k; ok is false when the payload needs the general decoder.
+func appendPayload(c *colBuf, e elemType, k example.Kind, pl []byte) bool {
 	switch {
-	case raw.Kind == example.KindFloat && e == elemF32:
+	case k == example.KindFloat && e == elemF32:
 		if len(pl)%4 != 0 {
 			return false
 		}
@@ -545,10 +571,11 @@ func appendPacked(c *colBuf, e elemType, raw *example.RawFeature) bool {
 			c.f32 = append(c.f32, math.Float32frombits(binary.LittleEndian.Uint32(pl[i:])))
 		}
 		return true
-	case raw.Kind == example.KindInt64 && (e == elemI64 || e == elemI32):
+	case k == example.KindInt64 && (e == elemI64 || e == elemI32):
 		if len(pl) > 0 && pl[len(pl)-1] >= 0x80 {
 			return false
 		}
+		n0 := c.nvals(e)
 		for i := 0; i < len(pl); {
 			var v uint64
 			if b := pl[i]; b < 0x80 {
@@ -558,6 +585,7 @@ func appendPacked(c *colBuf, e elemType, raw *example.RawFeature) bool {
 				var n int
 				v, n = binary.Uvarint(pl[i:])
 				if n <= 0 {
+					c.truncVals(e, n0) // nothing half appended
 					return false
 				}
 				i += n

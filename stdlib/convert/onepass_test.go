@@ -38,6 +38,12 @@ func TestOnePassMatchesTwoPass(t *testing.T) {
 		return m
 	}
 	packed, unpacked := example.MarshalOptions{}, example.MarshalOptions{Unpacked: true}
+	// -3 in the int list as a varint that overflows 64 bits.
+	minus3 := "\xfd\xff\xff\xff\xff\xff\xff\xff\xff\x01"
+	overflow := []byte(strings.Replace(string(enc(packed, full(1, 2))), minus3, minus3[:len(minus3)-1]+"\x03", 1))
+	if string(overflow) == string(enc(packed, full(1, 2))) {
+		t.Fatal("test record: varint of -3 not found")
+	}
 	tests := []struct {
 		name    string
 		records [][]byte
@@ -52,6 +58,7 @@ func TestOnePassMatchesTwoPass(t *testing.T) {
 		{"kind conflict", [][]byte{enc(packed, with(full(1, 2), func(m map[string]example.Feature) { m["i"] = example.Floats(1) })), enc(packed, full(3, 4))}, `feature "i"`},
 		{"wrong width", [][]byte{enc(packed, with(full(1, 2), func(m map[string]example.Feature) { m["e"] = example.Int64s(1, 2, 3) })), enc(packed, full(3, 4))}, `feature "e"`},
 		{"required missing", [][]byte{enc(packed, with(full(1, 2), func(m map[string]example.Feature) { delete(m, "s") })), enc(packed, full(3, 4))}, `feature "s"`},
+		{"varint overflow", [][]byte{overflow, enc(packed, full(3, 4))}, `feature "il"`},
 		{"unknown feature", [][]byte{enc(packed, with(full(1, 2), func(m map[string]example.Feature) { m["zz"] = example.Floats(1) })), enc(packed, full(3, 4))}, `feature "zz"`},
 	}
 	for _, tc := range tests {
