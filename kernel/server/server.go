@@ -126,7 +126,6 @@ func New(ci *wire.ConnectionInfo, ev cell.Evaluator, opts Options) (*Server, err
 		{wire.Shell, zmq4.NewRouter, &s.shell},
 		{wire.Control, zmq4.NewRouter, &s.control},
 		{wire.Stdin, zmq4.NewRouter, &s.stdin},
-		{wire.IOPub, zmq4.NewPub, &s.iopub},
 	} {
 		zs, err := mk(sp.ch, sp.new(s.ctx, zmq4.WithLogger(quiet)))
 		if err != nil {
@@ -135,6 +134,15 @@ func New(ci *wire.ConnectionInfo, ev cell.Evaluator, opts Options) (*Server, err
 		}
 		*sp.dst = wire.NewSocket(zs, signer)
 	}
+	// iopub uses gopherlab's own PUB socket, which writes on the
+	// publishing goroutine instead of handing each message to a writer
+	// goroutine (see wire.PubSocket).
+	pub, err := wire.ListenPub(ci.Endpoint(wire.IOPub))
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("server: %s channel: %w", wire.IOPub, err)
+	}
+	s.iopub = wire.NewPubSocket(pub, signer)
 	// The heartbeat is a ROUTER that echoes every message back to its
 	// sender, as ipykernel does; REQ clients see a REP.
 	if s.hb, err = mk(wire.HB, zmq4.NewRouter(s.ctx, zmq4.WithLogger(quiet))); err != nil {

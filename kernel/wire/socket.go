@@ -13,12 +13,17 @@ import (
 // one goroutine at a time.
 type Socket struct {
 	zs     zmq4.Socket
+	pub    *PubSocket // set instead of zs for gopherlab's own PUB socket
 	signer *Signer
 	mu     sync.Mutex
 }
 
 // NewSocket wraps a ZMQ socket with a signer.
 func NewSocket(zs zmq4.Socket, s *Signer) *Socket { return &Socket{zs: zs, signer: s} }
+
+// NewPubSocket wraps gopherlab's PUB socket with a signer. Such a socket
+// only sends; ZMQ returns nil for it.
+func NewPubSocket(p *PubSocket, s *Signer) *Socket { return &Socket{pub: p, signer: s} }
 
 // ZMQ returns the underlying ZMQ socket.
 func (s *Socket) ZMQ() zmq4.Socket { return s.zs }
@@ -29,18 +34,21 @@ func (s *Socket) Send(m *Message) error {
 	if err != nil {
 		return err
 	}
+	return s.send(frames)
+}
+
+func (s *Socket) send(frames [][]byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.pub != nil {
+		return s.pub.SendFrames(frames)
+	}
 	return s.zs.SendMulti(zmq4.NewMsgFrom(frames...))
 }
 
 // SendFrames sends raw frames unchanged (used to test how peers handle
 // malformed input).
-func (s *Socket) SendFrames(frames ...[]byte) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.zs.SendMulti(zmq4.NewMsgFrom(frames...))
-}
+func (s *Socket) SendFrames(frames ...[]byte) error { return s.send(frames) }
 
 // DecodeError is returned by Recv when frames arrived but were not a valid
 // message; the socket is still usable.
@@ -60,6 +68,9 @@ func (e *DecodeError) Unwrap() error { return e.Err }
 // Recv receives the next message. A malformed, badly signed or replayed
 // message yields a *DecodeError; any other error means the socket is closed.
 func (s *Socket) Recv() (*Message, error) {
+	if s.pub != nil {
+		return nil, errors.New("wire: receive on a PUB socket")
+	}
 	zm, err := s.zs.Recv()
 	if err != nil {
 		return nil, err
@@ -73,6 +84,9 @@ func (s *Socket) Recv() (*Message, error) {
 
 // RecvFrames receives the next raw multipart message.
 func (s *Socket) RecvFrames() ([][]byte, error) {
+	if s.pub != nil {
+		return nil, errors.New("wire: receive on a PUB socket")
+	}
 	zm, err := s.zs.Recv()
 	if err != nil {
 		return nil, err
@@ -87,4 +101,9 @@ func IsDecodeError(err error) bool {
 }
 
 // Close closes the ZMQ socket.
-func (s *Socket) Close() error { return s.zs.Close() }
+func (s *Socket) Close() error {
+	if s.pub != nil {
+		return s.pub.Close()
+	}
+	return s.zs.Close()
+}
