@@ -334,11 +334,18 @@ func TestRunReportsKernelDeath(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Kill the kernel (the run process's child) while the second cell runs.
-	children := fmt.Sprintf("/proc/%d/task/%d/children", cmd.Process.Pid, cmd.Process.Pid)
+	// The child is listed under the thread that forked it, which need not
+	// be the main thread: look at every thread of the run process.
+	tasks := fmt.Sprintf("/proc/%d/task/*/children", cmd.Process.Pid)
 	var kernelPID int
 	for deadline := time.Now().Add(20 * time.Second); kernelPID == 0 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		b, _ := os.ReadFile(children)
-		fmt.Sscan(string(b), &kernelPID)
+		files, _ := filepath.Glob(tasks)
+		for _, f := range files {
+			b, _ := os.ReadFile(f)
+			if fmt.Sscan(string(b), &kernelPID); kernelPID != 0 {
+				break
+			}
+		}
 	}
 	if kernelPID == 0 {
 		cmd.Process.Kill()
