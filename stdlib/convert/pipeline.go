@@ -441,6 +441,7 @@ func (c *conversion) openChunk(path string) (*chunkWriter, error) {
 		f.Abort()
 		return nil, fmt.Errorf("convert: %s: %w", path, err)
 	}
+	w.expect = min(c.opts.RowGroupSize, c.opts.Chunks)
 	return &chunkWriter{f: f, w: w}, nil
 }
 

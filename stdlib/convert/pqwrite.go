@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"math/bits"
+	"slices"
 	"sync"
 
 	"github.com/apache/arrow/go/v15/arrow/flight"
@@ -634,6 +635,7 @@ type pqFile struct {
 	pos      int64
 	meta     *metadata.FileMetaDataBuilder
 	maxRows  int
+	expect   int      // rows a row group is expected to reach (sizes its buffers)
 	cols     [][]byte // pending row group, per column
 	nvals    []int64
 	stats    []colStats
@@ -681,6 +683,17 @@ func (f *pqFile) add(pages []page, rows int) error {
 		}
 	}
 	for i := range pages {
+		need := len(f.cols[i]) + len(pages[i].hdr) + len(pages[i].body)
+		if need > cap(f.cols[i]) {
+			// Grow once to the size the row group will likely reach at
+			// this many bytes per row, not by doubling (each doubling
+			// copies the whole column chunk again).
+			want := max(2*cap(f.cols[i]), need)
+			if total := f.rows + rows; total < f.expect {
+				want = max(want, int(int64(need)*int64(f.expect)/int64(total))+need/8)
+			}
+			f.cols[i] = slices.Grow(f.cols[i], want-len(f.cols[i]))
+		}
 		f.cols[i] = append(append(f.cols[i], pages[i].hdr...), pages[i].body...)
 		f.nvals[i] += pages[i].numValues
 		f.unc[i] += pages[i].uncompressed
