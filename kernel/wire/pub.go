@@ -55,6 +55,12 @@ func ListenPub(endpoint string) (*PubSocket, error) {
 	p := &PubSocket{peers: map[*pubPeer]struct{}{}}
 	switch network {
 	case "tcp":
+		if l, ok := takePrebound(addr); ok {
+			p.ln = l
+			p.wg.Add(1)
+			go p.accept()
+			return p, nil
+		}
 		if h, port, ok := strings.Cut(addr, ":"); ok && (h == "*" || h == "") {
 			addr = ":" + port
 		}

@@ -4,11 +4,14 @@ import (
 	"bufio"
 	"context"
 	"net"
+	"os"
 	"strings"
 	"sync"
 
 	"github.com/go-zeromq/zmq4"
 	"github.com/go-zeromq/zmq4/transport"
+
+	"github.com/gopherlab/gopherlab/kernel/wire/prebind"
 )
 
 // zmq4 reads every ZMTP frame header and body with its own read system call
@@ -57,6 +60,9 @@ func (t bufferedTransport) Dial(ctx context.Context, d transport.Dialer, addr st
 }
 
 func (t bufferedTransport) Listen(ctx context.Context, addr string) (net.Listener, error) {
+	if l, ok := takePrebound(addr); ok {
+		return bufListener{l}, nil
+	}
 	l, err := t.Transport.Listen(ctx, addr)
 	if err != nil {
 		return nil, err
@@ -158,4 +164,20 @@ func (c *bufConn) endFrame() error {
 	_, err := c.Conn.Write(c.buf)
 	c.buf = c.buf[:0]
 	return err
+}
+
+// takePrebound returns the listener package prebind bound for addr while
+// the program initialized, if any.
+func takePrebound(addr string) (net.Listener, bool) {
+	fd, ok := prebind.Take(addr)
+	if !ok {
+		return nil, false
+	}
+	f := os.NewFile(uintptr(fd), "tcp:"+addr)
+	defer f.Close()
+	l, err := net.FileListener(f)
+	if err != nil {
+		return nil, false
+	}
+	return l, true
 }
