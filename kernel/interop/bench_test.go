@@ -15,7 +15,8 @@ import (
 //
 //	GOPHERLAB_BENCH=1 go test ./kernel/interop -run TestBenchKernels -v
 //
-// GOPHERLAB_BENCH_RUNS sets the number of round trips (default 1000).
+// GOPHERLAB_BENCH_RUNS sets the number of round trips (default 1000),
+// GOPHERLAB_BENCH_STARTS the number of cold starts per kernel (default 5).
 func TestBenchKernels(t *testing.T) {
 	if os.Getenv("GOPHERLAB_BENCH") == "" {
 		t.Skip("set GOPHERLAB_BENCH=1 to run the kernel benchmark against ipykernel")
@@ -29,13 +30,20 @@ func TestBenchKernels(t *testing.T) {
 		}
 		runs = n
 	}
+	starts := "5"
+	if s := os.Getenv("GOPHERLAB_BENCH_STARTS"); s != "" {
+		if n, err := strconv.Atoi(s); err != nil || n < 1 {
+			t.Fatalf("GOPHERLAB_BENCH_STARTS=%q is not a positive number", s)
+		}
+		starts = s
+	}
 	kernels := "gopherlab"
 	if err := exec.Command(debianPython, "-c", "import ipykernel").Run(); err == nil {
 		kernels += ",python3"
 	} else {
 		missing(t, "Debian python3-ipykernel", err)
 	}
-	cmd := exec.Command(debianPython, filepath.Join("testdata", "bench_kernels.py"), "--kernels", kernels, "--runs", strconv.Itoa(runs))
+	cmd := exec.Command(debianPython, filepath.Join("testdata", "bench_kernels.py"), "--kernels", kernels, "--runs", strconv.Itoa(runs), "--starts", starts)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("bench_kernels.py: %v\n%s", err, out)
