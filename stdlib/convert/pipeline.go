@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"unicode/utf8"
 
@@ -180,6 +181,9 @@ func (c *conversion) fail(err error) {
 	c.mu.Unlock()
 	c.cancel(err)
 }
+
+// maxRawReserve bounds the record bytes reserved up front for one batch.
+const maxRawReserve = 32 << 20
 
 func (c *conversion) getBatch() *batch {
 	select {
@@ -380,6 +384,14 @@ func (c *conversion) readFile(idx int, path string, r *tfrecord.Reader, order ch
 			return err
 		}
 		if resumed == "" {
+			if n := min(batchSize, chunks); len(b.ends) == 0 && cap(b.raw) < n*len(b.raw) {
+				// A batch without a size hint yet: reserve room for
+				// batchSize records like its first one (bounded), rather
+				// than copying the batch while it doubles.
+				if want := n * len(b.raw) * 5 / 4; want <= maxRawReserve {
+					b.raw = slices.Grow(b.raw, want-len(b.raw))
+				}
+			}
 			b.ends = append(b.ends, len(b.raw))
 			b.offsets = append(b.offsets, r.Offset())
 		}

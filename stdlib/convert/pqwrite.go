@@ -94,7 +94,9 @@ func newPQLayout(p *plan, codecName string) (*pqLayout, error) {
 		if c.elem == elemI64 {
 			// Categories and counts are small numbers: delta bit-packing
 			// stores them in a few bits each, and the codec then has far
-			// fewer bytes to compress.
+			// fewer bytes to compress. Only for required scalar columns:
+			// arrow/go v15's reader panics on delta pages that hold fewer
+			// values than levels (lists with empty entries, nulls).
 			l.enc[i] = parquet.Encodings.DeltaBinaryPacked
 			popts = append(popts, parquet.WithEncodingFor(col.Path(), parquet.Encodings.DeltaBinaryPacked))
 		}
