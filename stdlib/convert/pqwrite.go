@@ -91,7 +91,7 @@ func newPQLayout(p *plan, codecName string) (*pqLayout, error) {
 		l.maxDef[i], l.maxRep[i] = def, rep
 		l.elem = append(l.elem, c.elem)
 		l.enc[i] = parquet.Encodings.Plain
-		if c.elem == elemI64 {
+		if c.elem == elemI64 && def == 0 && rep == 0 {
 			// Categories and counts are small numbers: delta bit-packing
 			// stores them in a few bits each, and the codec then has far
 			// fewer bytes to compress. Only for required scalar columns:
