@@ -66,7 +66,9 @@ type Evaluator struct {
 	files   map[string]bool   // files (cells) whose imports are bound
 	decls   []*decl           // declarations in the order they took effect
 	cellNo  int
-	counter int // fresh names in rewrites
+	// cellFiles are the interpreter files the running cell created.
+	cellFiles []string
+	counter   int // fresh names in rewrites
 
 	cellCtx  atomic.Pointer[context.Context]
 	depth    atomic.Int64
@@ -261,6 +263,38 @@ func copyBundle(b display.MIMEBundle) display.MIMEBundle {
 		}
 	}
 	return out
+}
+
+// release frees what the interpreter keeps of a finished cell that the
+// session no longer needs (see retain.go): compiled syntax trees, storage
+// of temporaries, and the import symbols of files that define no
+// functions or types. After an interrupt the cell's code may still be
+// unwinding, so its temporaries are left alone.
+func (e *Evaluator) release(ctx context.Context, startIn *interp.Interpreter, mark frameMark, err error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	in := e.in
+	dropRoots(in)
+	var ce *cell.Error
+	interrupted := ctx.Err() != nil || (errors.As(err, &ce) && ce.Name == "Interrupted")
+	if in != startIn || interrupted {
+		return
+	}
+	releaseCell(in, mark)
+	keep := map[string]bool{}
+	for _, d := range e.decls {
+		if d.kind == unitFunc || d.kind == unitType {
+			keep[d.file] = true
+		}
+	}
+	var forget []string
+	for _, f := range e.cellFiles {
+		if !keep[f] {
+			forget = append(forget, f)
+			delete(e.files, f)
+		}
+	}
+	forgetFileImports(in, forget)
 }
 
 // kernelSymbols are the compiled helpers that rewritten cells and the
@@ -511,15 +545,18 @@ func (e *Evaluator) Execute(ctx context.Context, req cell.Request, sink cell.Sin
 	}
 	slot := &resultSlot{}
 	resultSlots.Store(e, slot)
+	e.mu.Lock()
+	startIn := e.in
+	e.cellFiles = e.cellFiles[:0]
+	e.mu.Unlock()
+	mark := markFrame(startIn)
 	defer func() {
 		if !e.opts.NoRedirect {
 			syncCapture()
 		}
 		e.out.flush()
 		resultSlots.Delete(e)
-		e.mu.RLock()
-		dropRoots(e.in)
-		e.mu.RUnlock()
+		e.release(ctx, startIn, mark, err)
 		if err == nil && slot.b != nil && !req.Silent {
 			sink.Result(*slot.b)
 		}

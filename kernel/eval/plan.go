@@ -752,6 +752,9 @@ func (e *Evaluator) compile(file, src string, stmt bool) (prog *interp.Program, 
 	e.mu.Lock()
 	in := e.in
 	needInit := !e.files[file]
+	if needInit {
+		e.cellFiles = append(e.cellFiles, file)
+	}
 	e.files[file] = true
 	imports := map[string]string{}
 	for k, v := range e.imports {
@@ -1019,7 +1022,13 @@ func (p *plan) bindUnit(ctx context.Context, i int) error {
 		return p.convert(err)
 	}
 	decl := fmt.Sprintf("package main\nimport _glb \"gopherlab/internal/bind\"\nvar %s = _glb.%s\n", name, key)
-	if _, err := e.evalSource(ctx, file, decl, false); err != nil {
+	_, err = e.evalSource(ctx, file, decl, false)
+	// The variable holds the value now; the hand-over entry would keep
+	// every value ever bound alive.
+	e.mu.Lock()
+	forgetBinding(in, "gopherlab/internal/bind", key)
+	e.mu.Unlock()
+	if err != nil {
 		return p.convert(err)
 	}
 	return nil

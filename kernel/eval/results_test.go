@@ -124,3 +124,25 @@ func TestReportedCells(t *testing.T) {
 		checkStep(t, i, st, s, err)
 	}
 }
+
+// Releasing a finished cell's temporaries (see retain.go) keeps everything
+// later cells can still reach: variables, closures and functions. (A
+// goroutine still running when the next cell starts is not covered here:
+// yaegi itself races on its global frame then.)
+func TestReleasedCellState(t *testing.T) {
+	e := newEval(t)
+	steps := []step{
+		{code: "total := 0\nfor _, n := range []int{1, 2, 3} {\n\ttotal += n\n}", result: ""},
+		{code: "total", result: "6"},
+		{code: "var fs []func() string\nfor _, w := range []string{\"a\", \"b\"} {\n\tword := strings.ToUpper(w)\n\tfs = append(fs, func() string { return word + \"!\" })\n}", result: ""},
+		{code: "fs[len(fs)-1]()", result: "B!"},
+		{code: "big := make([]int, 1000)\nbig[999] = 7\nlen(make([]byte, 1<<16))", result: "65536"},
+		{code: "big[999]", result: "7"},
+		{code: "func scale(x int) int { return x * 3 }\nscale(2)", result: "6"},
+		{code: "strings.Repeat(\"ab\", scale(1))", result: "ababab"},
+	}
+	for i, st := range steps {
+		s, err := run(t, e, st.code)
+		checkStep(t, i, st, s, err)
+	}
+}
