@@ -37,12 +37,32 @@ func field(v reflect.Value, name string) reflect.Value {
 	if v.Kind() != reflect.Struct {
 		return reflect.Value{}
 	}
-	f := v.FieldByName(name)
-	if !f.IsValid() || !f.CanAddr() {
+	type key struct {
+		t    reflect.Type
+		name string
+	}
+	k := key{v.Type(), name}
+	idx, ok := fieldIndex.Load(k)
+	if !ok {
+		sf, found := v.Type().FieldByName(name)
+		i := -1
+		if found && len(sf.Index) == 1 {
+			i = sf.Index[0]
+		}
+		idx, _ = fieldIndex.LoadOrStore(k, i)
+	}
+	if idx.(int) < 0 {
+		return reflect.Value{}
+	}
+	f := v.Field(idx.(int))
+	if !f.CanAddr() {
 		return reflect.Value{}
 	}
 	return reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem()
 }
+
+// fieldIndex caches struct field indexes looked up by field.
+var fieldIndex sync.Map
 
 // dropRoots forgets the interpreter's record of compiled syntax trees.
 // Nodes still in use (functions, closures, types) stay reachable through
