@@ -67,6 +67,34 @@ func wordAt(code string, off int) (qual, word string, start int) {
 	return qual, word, start
 }
 
+// snapshot copies what completion and inspection read of the session, so
+// that they can run while a cell executes: the imports (name -> path), the
+// user's declarations and the interpreter's globals.
+func (e *Evaluator) snapshot() (imports map[string]string, decls []*decl, globals map[string]reflect.Value) {
+	e.mu.RLock()
+	in := e.in
+	imports = make(map[string]string, len(e.imports))
+	for k, v := range e.imports {
+		imports[k] = v
+	}
+	decls = append([]*decl(nil), e.decls...)
+	e.mu.RUnlock()
+	return imports, decls, globalsOf(in)
+}
+
+// packageOf resolves the qualifier before a dot to a package path: an
+// import of the session, or a known package not shadowed by a variable.
+// It returns "" when qual names no package.
+func packageOf(qual string, imports map[string]string, globals map[string]reflect.Value) string {
+	if p := imports[qual]; p != "" {
+		return p
+	}
+	if _, isVar := globals[qual]; isVar {
+		return ""
+	}
+	return byName[qual]
+}
+
 // Complete lists completions at cursor (a code-point offset).
 func (e *Evaluator) Complete(code string, cursor int) cell.Completion {
 	off := runeToByte(code, cursor)
@@ -79,23 +107,10 @@ func (e *Evaluator) Complete(code string, cursor int) cell.Completion {
 			cands = append(cands, cand{text, typ, sig})
 		}
 	}
-	e.mu.RLock()
-	in := e.in
-	imports := map[string]string{}
-	for k, v := range e.imports {
-		imports[k] = v
-	}
-	decls := append([]*decl(nil), e.decls...)
-	e.mu.RUnlock()
-	globals := globalsOf(in)
+	imports, decls, globals := e.snapshot()
 
 	if qual != "" {
-		pkgPath := imports[qual]
-		if pkgPath == "" {
-			if _, isVar := globals[qual]; !isVar {
-				pkgPath = byName[qual]
-			}
-		}
+		pkgPath := packageOf(qual, imports, globals)
 		if pkgPath != "" {
 			for _, n := range sortedNames(allSymbols[pkgPath+"/"+importable[pkgPath]]) {
 				if !token.IsExported(n) {
@@ -273,22 +288,9 @@ func (e *Evaluator) Inspect(code string, cursor, detailLevel int) cell.Inspectio
 }
 
 func (e *Evaluator) describe(qual, word string, detail int) string {
-	e.mu.RLock()
-	in := e.in
-	imports := map[string]string{}
-	for k, v := range e.imports {
-		imports[k] = v
-	}
-	decls := append([]*decl(nil), e.decls...)
-	e.mu.RUnlock()
-	globals := globalsOf(in)
+	imports, decls, globals := e.snapshot()
 	if qual != "" {
-		pkgPath := imports[qual]
-		if pkgPath == "" {
-			if _, isVar := globals[qual]; !isVar {
-				pkgPath = byName[qual]
-			}
-		}
+		pkgPath := packageOf(qual, imports, globals)
 		if pkgPath != "" {
 			if d := lookupDoc(pkgPath, word); d != "" {
 				return d
