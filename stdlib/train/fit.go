@@ -316,30 +316,17 @@ func (m *Model) Evaluate(ctx context.Context, data Dataset, opts EvaluateOptions
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = 256
 	}
-	it, err := data.Batches(ctx, BatchOptions{BatchSize: opts.BatchSize})
-	if err != nil {
-		return nil, err
-	}
-	defer it.Close()
 	acc := m.newAccum()
-	st := &runState{}
-	for {
-		b, err := it.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		out, err := m.forward(st, b.X)
-		if err != nil {
-			return nil, err
-		}
+	err := m.inferBatches(ctx, data, opts.BatchSize, func(b *Batch, out *Tensor) error {
 		loss, err := m.loss.compute(out, b.Y, nil, m.fused)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		acc.add(m, loss, out, b.Y)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if acc.n == 0 {
 		return nil, errors.New("train: Evaluate got an empty dataset")
@@ -365,33 +352,48 @@ func (m *Model) PredictDataset(ctx context.Context, data Dataset, batchSize int)
 	if batchSize <= 0 {
 		batchSize = 256
 	}
-	it, err := data.Batches(ctx, BatchOptions{BatchSize: batchSize})
-	if err != nil {
-		return nil, err
-	}
-	defer it.Close()
 	var res *Tensor
-	st := &runState{}
-	for {
-		b, err := it.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		out, err := m.forward(st, b.X)
-		if err != nil {
-			return nil, err
-		}
+	err := m.inferBatches(ctx, data, batchSize, func(_ *Batch, out *Tensor) error {
 		if res == nil {
 			res = &Tensor{Shape: append([]int{0}, out.Shape[1:]...)}
 		}
 		res.Data = append(res.Data, out.Data...)
 		res.Shape[0] += out.Len()
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if res == nil {
 		return nil, errors.New("train: Predict got no examples")
 	}
 	return res, nil
+}
+
+// inferBatches runs the model in inference mode over every batch of data
+// and hands each batch with its output to fn. It is the loop that Evaluate
+// and PredictDataset share.
+func (m *Model) inferBatches(ctx context.Context, data Dataset, batchSize int, fn func(b *Batch, out *Tensor) error) error {
+	it, err := data.Batches(ctx, BatchOptions{BatchSize: batchSize})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	st := &runState{}
+	for {
+		b, err := it.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		out, err := m.forward(st, b.X)
+		if err != nil {
+			return err
+		}
+		if err := fn(b, out); err != nil {
+			return err
+		}
+	}
 }
