@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -293,8 +294,17 @@ func (c *Chart) fail(err error) {
 // Show publishes the chart (see Show).
 func (c *Chart) Show() { Show(c) }
 
-// Bundle returns the chart's rendering: Vega-Lite, SVG and plain text. If
-// the chart has an error, the bundle holds only the error text.
+// Bundle returns the chart's rendering: Vega-Lite, SVG, the same SVG as
+// Markdown, and plain text. If the chart has an error, the bundle holds only
+// the error text.
+//
+// Each frontend draws the richest type it ranks first. JupyterLab ranks
+// Vega-Lite first and shows the interactive chart. Classic Notebook and
+// nbconvert's HTML export rank Markdown above SVG, and they get the SVG as
+// raw HTML inside Markdown. That path matters because nbconvert 6.5
+// (Debian bookworm) runs image/svg+xml outputs through an HTML cleaner that
+// deletes every element inside <svg>, while it copies Markdown's raw HTML
+// unchanged.
 func (c *Chart) Bundle() MIMEBundle {
 	if err := c.Err(); err != nil {
 		return Text(err.Error())
@@ -310,9 +320,29 @@ func (c *Chart) Bundle() MIMEBundle {
 	return MIMEBundle{Data: map[string]any{
 		MIMEVegaLite: spec,
 		MIMESVG:      svg,
+		MIMEMarkdown: markdownSVG(svg),
 		MIMEPlain:    c.String(),
 	}}
 }
+
+// markdownSVG returns svg as a Markdown raw-HTML block that the Markdown
+// parsers of classic Notebook (marked) and of nbconvert 6.5 pass through
+// unchanged: the root start tag alone on the first line (CommonMark's rule
+// for a raw-HTML block of any tag name), everything else on the second line
+// (a blank line would end the block; in SVG markup a line break is white
+// space like any other), and no prefixed attributes such as xmlns:xlink on
+// the root (nbconvert 6.5's parser rejects a colon in an attribute name;
+// HTML's parser assigns the SVG namespaces on its own).
+func markdownSVG(svg string) string {
+	svg = strings.Join(strings.Fields(svg), " ")
+	end := strings.IndexByte(svg, '>')
+	if end < 0 {
+		return svg
+	}
+	return prefixedAttr.ReplaceAllString(svg[:end+1], "") + "\n" + strings.TrimSpace(svg[end+1:])
+}
+
+var prefixedAttr = regexp.MustCompile(` [A-Za-z_][\w.-]*:[\w.-]+="[^"]*"`)
 
 // MimeBundle implements Renderer.
 func (c *Chart) MimeBundle() map[string]any { return c.Bundle().Data }

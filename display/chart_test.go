@@ -67,6 +67,12 @@ func TestChartsGolden(t *testing.T) {
 			if !strings.HasPrefix(svg, "<svg") {
 				t.Errorf("SVG starts with %.30q, want <svg (inlinable)", svg)
 			}
+			md, _ := b.Data[MIMEMarkdown].(string)
+			if strings.Count(md, "\n") != 1 || md != markdownSVG(svg) {
+				t.Errorf("text/markdown must be the SVG as a two-line raw-HTML block, got %.100q", md)
+			}
+			checkSVG(t, name+" (markdown)", md)
+			delete(b.Data, MIMEMarkdown) // the golden holds the SVG once
 			spec := b.Data[MIMEVegaLite].(map[string]any)
 			if spec["$schema"] != "https://vega.github.io/schema/vega-lite/v5.json" {
 				t.Errorf("$schema = %v", spec["$schema"])

@@ -259,9 +259,10 @@ func (s progressState) rateText() string {
 	return fmt.Sprintf("%.0f %s/s", r, s.unit)
 }
 
-// clock formats d as m:ss, or h:mm:ss from one hour.
+// clock formats d as mm:ss, or h:mm:ss from one hour, counting whole
+// seconds as tqdm does (0.7 s is 00:00).
 func clock(d time.Duration) string {
-	sec := int(math.Round(d.Seconds()))
+	sec := int(d / time.Second)
 	if sec >= 3600 {
 		return fmt.Sprintf("%d:%02d:%02d", sec/3600, sec/60%60, sec%60)
 	}

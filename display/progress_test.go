@@ -122,6 +122,24 @@ func TestProgressText(t *testing.T) {
 	}
 }
 
+func TestProgressClock(t *testing.T) {
+	for _, c := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{0, "00:00"},
+		{670 * time.Millisecond, "00:00"}, // a sub-second run shows 00:00, as tqdm does
+		{1999 * time.Millisecond, "00:01"},
+		{59*time.Second + 900*time.Millisecond, "00:59"},
+		{61 * time.Second, "01:01"},
+		{time.Hour + 2*time.Minute + 3*time.Second, "1:02:03"},
+	} {
+		if got := clock(c.d); got != c.want {
+			t.Errorf("clock(%v) = %q, want %q", c.d, got, c.want)
+		}
+	}
+}
+
 func TestProgressEscapesLabel(t *testing.T) {
 	rec := &recorder{}
 	p := NewProgressWith(ProgressOptions{Total: 2, Label: `<script>alert(1)</script> & "x"`, Publisher: rec})
