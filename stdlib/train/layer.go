@@ -97,4 +97,3 @@ func checkActivation(a string) error {
 	}
 	return nil
 }
-

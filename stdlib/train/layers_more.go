@@ -191,6 +191,7 @@ func (l *batchNorm) inputGrad(gamma, dout, dx []float32, training bool) {
 		dx[i] = float32(l.invStd[c] / M * (M*dxh - sumD[c] - float64(l.xhat[i])*sumDX[c]))
 	}
 }
+
 // Embedding -----------------------------------------------------------------
 
 type embedding struct {
@@ -260,6 +261,7 @@ func (l *embedding) graph(b *builder, in []*G.Node) (*G.Node, error) {
 		return nil
 	}, back, ids, w)
 }
+
 // Concatenate -----------------------------------------------------------------
 
 type concat struct {

@@ -48,9 +48,9 @@ func (n *Node) Named(name string) *Node {
 // keeps per-layer buffers between calls, so it must not be used from
 // several goroutines at once.
 type Model struct {
-	nodes   []*Node // topological order, inputs first
-	inIdx   []int   // node index of each model input
-	preds   [][]int // node indices feeding each node
+	nodes []*Node // topological order, inputs first
+	inIdx []int   // node index of each model input
+	preds [][]int // node indices feeding each node
 	// progs caches one compiled gorgonia graph per batch size and mode.
 	progs map[progKey]*program
 
