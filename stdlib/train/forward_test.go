@@ -118,3 +118,70 @@ func TestForwardMatchesDirect(t *testing.T) {
 		}
 	}
 }
+
+// TestLossValues compares Evaluate's loss with the loss formulas applied to
+// Predict's outputs, for the logits paths (softmax and sigmoid outputs) and
+// the probability paths.
+func TestLossValues(t *testing.T) {
+	x := randTensor(7, 9, 4)
+	classes := &Tensor{Shape: []int{9}, Data: []float32{0, 1, 2, 0, 1, 2, 2, 1, 0}}
+	bits := &Tensor{Shape: []int{9, 1}, Data: []float32{0, 1, 1, 0, 1, 0, 0, 1, 1}}
+	sce := func(out, y *Tensor) float64 {
+		var s float64
+		for r := 0; r < out.Len(); r++ {
+			s -= math.Log(float64(out.At(r, int(y.Data[r]))))
+		}
+		return s / float64(out.Len())
+	}
+	bce := func(out, y *Tensor) float64 {
+		var s float64
+		for i, p := range out.Data {
+			q, t := float64(p), float64(y.Data[i])
+			s -= t*math.Log(q) + (1-t)*math.Log(1-q)
+		}
+		return s / float64(len(out.Data))
+	}
+	mse := func(out, y *Tensor) float64 {
+		var s float64
+		for i, p := range out.Data {
+			d := float64(p - y.Data[i])
+			s += d * d
+		}
+		return s / float64(len(out.Data))
+	}
+	cases := []struct {
+		name, loss string
+		last       Layer
+		y          *Tensor
+		want       func(out, y *Tensor) float64
+	}{
+		{"softmax_sce", "sparse_categorical_crossentropy", Dense(3, "softmax"), classes, sce},
+		{"sigmoid_sce", "sparse_categorical_crossentropy", Dense(3, "sigmoid"), classes, sce},
+		{"sigmoid_bce", "binary_crossentropy", Dense(1, "sigmoid"), bits, bce},
+		{"tanh_mse", "mse", Dense(1, "tanh"), bits, mse},
+	}
+	for _, c := range cases {
+		m, err := Sequential(InputLayer(4), Dense(5, "relu"), c.last)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Compile(CompileOptions{Loss: c.loss, Seed: 4}); err != nil {
+			t.Fatal(err)
+		}
+		ds, err := NewTensorDataset(c.y, x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		logs, err := m.Evaluate(context.Background(), ds, EvaluateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := m.Predict(context.Background(), x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := c.want(out, c.y); math.Abs(logs["loss"]-want) > 1e-5*math.Max(1, want) {
+			t.Errorf("%s: Evaluate loss %.6f, formula on Predict outputs %.6f", c.name, logs["loss"], want)
+		}
+	}
+}

@@ -235,6 +235,12 @@ func TestModelGradientWithLoss(t *testing.T) {
 		{"mlp_bce", func() (*Model, error) {
 			return Sequential(InputLayer(4), Dense(5, "tanh"), Dense(1, "sigmoid"))
 		}, "binary_crossentropy", []*Tensor{randTensor(2, 6, 4)}, &Tensor{Shape: []int{6, 1}, Data: []float32{0, 1, 1, 0, 1, 0}}},
+		{"sce_on_sigmoid_probabilities", func() (*Model, error) {
+			return Sequential(InputLayer(4), Dense(5, "tanh"), Dense(3, "sigmoid"))
+		}, "sparse_categorical_crossentropy", []*Tensor{randTensor(5, 6, 4)}, &Tensor{Shape: []int{6}, Data: []float32{0, 1, 2, 2, 1, 0}}},
+		{"bce_on_softmax_probabilities", func() (*Model, error) {
+			return Sequential(InputLayer(4), Dense(2, "softmax"))
+		}, "binary_crossentropy", []*Tensor{randTensor(6, 6, 4)}, &Tensor{Shape: []int{6, 2}, Data: []float32{0, 1, 1, 0, 1, 0, 0, 1, 1, 1, 0, 0}}},
 		{"functional_mse", func() (*Model, error) {
 			a, b := Input(2).Named("a"), Input(1).Named("b")
 			e := Apply(Flatten(), Apply(Embedding(4, 2), b))

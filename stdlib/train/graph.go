@@ -235,8 +235,8 @@ func (m *Model) program(batch int, training bool) (*program, error) {
 	return p, nil
 }
 
-// dropGraphs forgets the compiled graphs (after the weights or the loss
-// changed).
+// dropGraphs forgets the compiled graphs (Compile may change the loss;
+// weights need no rebuild, their memory is shared with the graphs).
 func (m *Model) dropGraphs() {
 	for _, p := range m.progs {
 		p.vm.Close()
