@@ -52,7 +52,7 @@ func (o *kernelOp) Type() hm.Type {
 // InferShape returns the static output shape.
 func (o *kernelOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return o.out.Clone(), nil }
 
-// ReturnsPtr is false: the output is a new value.
+// ReturnsPtr is false: the output is the op's own buffer, never an input.
 func (o *kernelOp) ReturnsPtr() bool { return false }
 
 // CallsExtern is false (OpenBLAS calls are synchronous cgo).
