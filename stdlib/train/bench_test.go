@@ -13,6 +13,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
 )
 
 // BenchmarkCNNStep times one training step of the seed's simple CNN at
@@ -128,5 +131,42 @@ func BenchmarkFashionMNIST(b *testing.B) {
 				fmt.Printf("pytorch %s (init %s) %s: %.2f s/epoch (%.2f CPU s), test accuracy %.4f, %d epochs\n", res.Ver, res.Init, arch, res.Wall, res.CPU, res.Acc, epochs)
 			}
 		})
+	}
+}
+
+// BenchmarkNativeGorgoniaCNNStep times one training step (forward,
+// backward, Adam) of the simple CNN built from gorgonia's own ops only
+// (NCHW Conv2d, Rectify, Mul, SoftMax) at batch 512 on random data, with the
+// BLAS this package sets (GOPHERLAB_BLAS=gonum for pure Go). It is the
+// measurement behind the custom Conv2D op; compare BenchmarkCNNStep.
+func BenchmarkNativeGorgoniaCNNStep(b *testing.B) {
+	const bs = 512
+	randT := func(seed int64, shape ...int) *tensor.Dense {
+		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(randTensor(seed, shape...).Data))
+	}
+	g := G.NewGraph()
+	x := G.NewTensor(g, tensor.Float32, 4, G.WithShape(bs, 1, 28, 28), G.WithName("x"), G.WithValue(randT(1, bs, 1, 28, 28)))
+	k := G.NewTensor(g, tensor.Float32, 4, G.WithShape(32, 1, 3, 3), G.WithName("k"), G.WithValue(randT(2, 32, 1, 3, 3)))
+	w := G.NewMatrix(g, tensor.Float32, G.WithShape(32*26*26, 10), G.WithName("w"), G.WithValue(randT(3, 32*26*26, 10)))
+	y := G.NewMatrix(g, tensor.Float32, G.WithShape(bs, 10), G.WithName("y"), G.WithValue(randT(4, bs, 10)))
+	c := G.Must(G.Rectify(G.Must(G.Conv2d(x, k, tensor.Shape{3, 3}, []int{0, 0}, []int{1, 1}, []int{1, 1}))))
+	out := G.Must(G.Mul(G.Must(G.Reshape(c, tensor.Shape{bs, 32 * 26 * 26})), w))
+	loss := G.Must(G.Neg(G.Must(G.Mean(G.Must(G.HadamardProd(G.Must(G.Log(G.Must(G.SoftMax(out)))), y))))))
+	params := G.Nodes{k, w}
+	if _, err := G.Grad(loss, params...); err != nil {
+		b.Fatal(err)
+	}
+	vm := G.NewTapeMachine(g, G.BindDualValues(params...))
+	solver := G.NewAdamSolver(G.WithLearnRate(0.001))
+	b.Logf("BLAS: %s", BLAS())
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := vm.RunAll(); err != nil {
+			b.Fatal(err)
+		}
+		if err := solver.Step(G.NodesToValueGrads(params)); err != nil {
+			b.Fatal(err)
+		}
+		vm.Reset()
 	}
 }

@@ -48,12 +48,7 @@ func (m *Model) Compile(opts CompileOptions) error {
 	if _, ok := loss.(sceLoss); ok && len(m.OutputShape()) != 1 {
 		return fmt.Errorf("train: sparse_categorical_crossentropy needs a vector output (classes), model outputs %v", m.OutputShape())
 	}
-	last := m.nodes[len(m.nodes)-1].layer
-	m.fused = false
-	if al, ok := last.(activationLayer); ok {
-		m.fused = loss.fuses(al.activationName())
-		al.setFused(m.fused)
-	}
+	m.dropGraphs()
 	m.loss, m.metrics, m.opts = loss, ms, opts
 	m.rng = rand.New(rand.NewSource(opts.Seed ^ 0x5eed))
 	if !m.initialized {
@@ -137,17 +132,31 @@ func (m *Model) trainStep(b *Batch) (float64, *Tensor, error) {
 	if !m.compiled {
 		return 0, nil, errors.New("train: call Compile before training")
 	}
-	st := &runState{training: true, rng: m.rng}
-	out, err := m.forward(st, b.X)
+	if len(b.X) == 0 {
+		return 0, nil, errors.New("train: batch has no inputs")
+	}
+	p, err := m.program(b.X[0].Len(), true)
 	if err != nil {
 		return 0, nil, err
 	}
-	grad := Zeros(out.Shape...)
-	loss, err := m.loss.compute(out, b.Y, grad.Data, m.fused)
+	if err := p.run(m, b.X, b.Y); err != nil {
+		return 0, nil, err
+	}
+	loss, err := p.lossValue()
 	if err != nil {
 		return 0, nil, err
 	}
-	m.backward(st, grad)
+	out, err := p.output()
+	if err != nil {
+		return 0, nil, err
+	}
+	for i, prm := range p.b.params {
+		g, err := floats(p.grads[i].Value())
+		if err != nil {
+			return 0, nil, err
+		}
+		prm.Grad = g
+	}
 	m.opts.Optimizer.Step(m.trainable())
 	return loss, out, nil
 }
@@ -317,11 +326,7 @@ func (m *Model) Evaluate(ctx context.Context, data Dataset, opts EvaluateOptions
 		opts.BatchSize = 256
 	}
 	acc := m.newAccum()
-	err := m.inferBatches(ctx, data, opts.BatchSize, func(b *Batch, out *Tensor) error {
-		loss, err := m.loss.compute(out, b.Y, nil, m.fused)
-		if err != nil {
-			return err
-		}
+	err := m.inferBatches(ctx, data, opts.BatchSize, true, func(b *Batch, loss float64, out *Tensor) error {
 		acc.add(m, loss, out, b.Y)
 		return nil
 	})
@@ -353,7 +358,7 @@ func (m *Model) PredictDataset(ctx context.Context, data Dataset, batchSize int)
 		batchSize = 256
 	}
 	var res *Tensor
-	err := m.inferBatches(ctx, data, batchSize, func(_ *Batch, out *Tensor) error {
+	err := m.inferBatches(ctx, data, batchSize, false, func(_ *Batch, _ float64, out *Tensor) error {
 		if res == nil {
 			res = &Tensor{Shape: append([]int{0}, out.Shape[1:]...)}
 		}
@@ -371,15 +376,14 @@ func (m *Model) PredictDataset(ctx context.Context, data Dataset, batchSize int)
 }
 
 // inferBatches runs the model in inference mode over every batch of data
-// and hands each batch with its output to fn. It is the loop that Evaluate
-// and PredictDataset share.
-func (m *Model) inferBatches(ctx context.Context, data Dataset, batchSize int, fn func(b *Batch, out *Tensor) error) error {
+// and hands each batch with its loss (when withLoss) and output to fn. It
+// is the loop that Evaluate and PredictDataset share.
+func (m *Model) inferBatches(ctx context.Context, data Dataset, batchSize int, withLoss bool, fn func(b *Batch, loss float64, out *Tensor) error) error {
 	it, err := data.Batches(ctx, BatchOptions{BatchSize: batchSize})
 	if err != nil {
 		return err
 	}
 	defer it.Close()
-	st := &runState{}
 	for {
 		b, err := it.Next()
 		if err == io.EOF {
@@ -388,11 +392,31 @@ func (m *Model) inferBatches(ctx context.Context, data Dataset, batchSize int, f
 		if err != nil {
 			return err
 		}
-		out, err := m.forward(st, b.X)
+		if len(b.X) == 0 {
+			return errors.New("train: batch has no inputs")
+		}
+		p, err := m.program(b.X[0].Len(), false)
 		if err != nil {
 			return err
 		}
-		if err := fn(b, out); err != nil {
+		y := b.Y
+		if !withLoss {
+			y = nil
+		}
+		if err := p.run(m, b.X, y); err != nil {
+			return err
+		}
+		var loss float64
+		if withLoss {
+			if loss, err = p.lossValue(); err != nil {
+				return err
+			}
+		}
+		out, err := p.output()
+		if err != nil {
+			return err
+		}
+		if err := fn(b, loss, out); err != nil {
 			return err
 		}
 	}

@@ -5,20 +5,96 @@ import (
 	"math"
 	"math/rand"
 	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
 )
 
-// lossOf runs l on x in the given mode and returns sum(out*r) in float64.
-func lossOf(t *testing.T, l Layer, xs []*Tensor, r *Tensor, training bool, seed int64) float64 {
-	st := &runState{training: training, rng: rand.New(rand.NewSource(seed))}
-	out, err := l.forward(st, xs)
+// layerGraph builds the gorgonia graph of l on inputs xs (fed by sharing
+// their data, so perturbing xs changes the next run) with the loss
+// sum(out*r), and its gradients w.r.t. the trainable weights and, unless
+// ints, the inputs.
+type layerGraph struct {
+	b     *builder
+	vm    G.VM
+	out   *G.Node
+	r     *Tensor
+	seed  int64
+	grads G.Nodes
+}
+
+func newLayerGraph(t *testing.T, l Layer, xs []*Tensor, r *Tensor, training, ints bool, seed int64) *layerGraph {
+	b := newBuilder(xs[0].Len(), training)
+	var ins, wrt G.Nodes
+	for k, x := range xs {
+		n := b.input(fmt.Sprintf("x%d", k), x.Shape)
+		if err := G.Let(n, tensor.New(tensor.WithShape(x.Shape...), tensor.WithBacking(x.Data))); err != nil {
+			t.Fatal(err)
+		}
+		b.noGrad[n] = ints
+		ins = append(ins, n)
+	}
+	out, err := l.graph(b, ins)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := b.snapshot(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rn := b.input("r", r.Shape)
+	if err := G.Let(rn, tensor.New(tensor.WithShape(r.Shape...), tensor.WithBacking(r.Data))); err != nil {
+		t.Fatal(err)
+	}
+	prod, err := G.HadamardProd(out, rn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loss, err := G.Sum(prod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range b.params {
+		wrt = append(wrt, b.weights[p])
+	}
+	if !ints {
+		wrt = append(wrt, ins...)
+	}
+	grads, err := G.Grad(loss, wrt...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &layerGraph{b: b, vm: G.NewTapeMachine(b.g), out: snap, r: r, seed: seed, grads: grads}
+}
+
+// loss runs the graph and returns sum(out*r) in float64.
+func (lg *layerGraph) loss(t *testing.T) float64 {
+	rng := rand.New(rand.NewSource(lg.seed))
+	for _, f := range lg.b.fills {
+		f(rng)
+	}
+	if err := lg.vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	lg.vm.Reset()
+	out, err := floats(lg.out.Value())
 	if err != nil {
 		t.Fatal(err)
 	}
 	var s float64
-	for i, v := range out.Data {
-		s += float64(v) * float64(r.Data[i])
+	for i, v := range out {
+		s += float64(v) * float64(lg.r.Data[i])
 	}
 	return s
+}
+
+// gradient returns a copy of the i-th gradient of the last run.
+func (lg *layerGraph) gradient(t *testing.T, i int) []float32 {
+	g, err := floats(lg.grads[i].Value())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append([]float32(nil), g...)
 }
 
 func TestLayerGradients(t *testing.T) {
@@ -85,35 +161,30 @@ func TestLayerGradients(t *testing.T) {
 			}
 			r := randTensor(int64(1000+ci), append([]int{batch}, out...)...)
 			const seed = 42
-			lossOf(t, l, xs, r, c.training, seed)
-			st := &runState{training: c.training, rng: rand.New(rand.NewSource(seed))}
-			if _, err := l.forward(st, xs); err != nil {
-				t.Fatal(err)
-			}
-			dxs := l.backward(st, r, c.ints == 0)
+			lg := newLayerGraph(t, l, xs, r, c.training, c.ints > 0, seed)
+			lg.loss(t)
 			// Copy analytic gradients before the numerical passes reuse buffers.
-			var pgrads [][]float32
-			for _, p := range l.Params() {
-				pgrads = append(pgrads, append([]float32(nil), p.Grad...))
+			pgrads := map[*Param][]float32{}
+			for i, p := range lg.b.params {
+				pgrads[p] = lg.gradient(t, i)
 			}
 			var igrads [][]float32
-			for _, d := range dxs {
-				if d == nil {
-					igrads = append(igrads, nil)
-				} else {
-					igrads = append(igrads, append([]float32(nil), d.Data...))
+			if c.ints == 0 {
+				for k := range xs {
+					igrads = append(igrads, lg.gradient(t, len(lg.b.params)+k))
 				}
 			}
+			lossOf := func() float64 { return lg.loss(t) }
 			check := func(what string, vals []float32, analytic []float32) {
 				const eps = 2e-3
-				l0 := lossOf(t, l, xs, r, c.training, seed)
+				l0 := lossOf()
 				skipped := 0
 				for i := range vals {
 					old := vals[i]
 					vals[i] = old + eps
-					lp := lossOf(t, l, xs, r, c.training, seed)
+					lp := lossOf()
 					vals[i] = old - eps
-					lm := lossOf(t, l, xs, r, c.training, seed)
+					lm := lossOf()
 					vals[i] = old
 					right, left := (lp-l0)/eps, (l0-lm)/eps
 					if math.Abs(right-left) > 5e-2*math.Max(1, math.Abs(right)) {
@@ -131,19 +202,16 @@ func TestLayerGradients(t *testing.T) {
 					t.Errorf("%s: %d of %d elements sit on kinks; the check proves little", what, skipped, len(vals))
 				}
 			}
-			for k, p := range l.Params() {
+			for _, p := range l.Params() {
 				if p.Trainable {
-					check("param "+p.Name, p.Value, pgrads[k])
+					if pgrads[p] == nil {
+						t.Fatalf("no gradient for %s", p.Name)
+					}
+					check("param "+p.Name, p.Value, pgrads[p])
 				}
 			}
 			if c.ints == 0 {
-				if len(igrads) != len(xs) {
-					t.Fatalf("backward returned %d input gradients for %d inputs", len(igrads), len(xs))
-				}
 				for k, x := range xs {
-					if igrads[k] == nil {
-						t.Fatalf("no gradient for input %d", k)
-					}
 					check(fmt.Sprintf("input %d", k), x.Data, igrads[k])
 				}
 			}
@@ -167,6 +235,12 @@ func TestModelGradientWithLoss(t *testing.T) {
 		{"mlp_bce", func() (*Model, error) {
 			return Sequential(InputLayer(4), Dense(5, "tanh"), Dense(1, "sigmoid"))
 		}, "binary_crossentropy", []*Tensor{randTensor(2, 6, 4)}, &Tensor{Shape: []int{6, 1}, Data: []float32{0, 1, 1, 0, 1, 0}}},
+		{"sce_on_sigmoid_probabilities", func() (*Model, error) {
+			return Sequential(InputLayer(4), Dense(5, "tanh"), Dense(3, "sigmoid"))
+		}, "sparse_categorical_crossentropy", []*Tensor{randTensor(5, 6, 4)}, &Tensor{Shape: []int{6}, Data: []float32{0, 1, 2, 2, 1, 0}}},
+		{"bce_on_softmax_probabilities", func() (*Model, error) {
+			return Sequential(InputLayer(4), Dense(2, "softmax"))
+		}, "binary_crossentropy", []*Tensor{randTensor(6, 6, 4)}, &Tensor{Shape: []int{6, 2}, Data: []float32{0, 1, 1, 0, 1, 0, 0, 1, 1, 1, 0, 0}}},
 		{"functional_mse", func() (*Model, error) {
 			a, b := Input(2).Named("a"), Input(1).Named("b")
 			e := Apply(Flatten(), Apply(Embedding(4, 2), b))
@@ -183,26 +257,31 @@ func TestModelGradientWithLoss(t *testing.T) {
 			if err := m.Compile(CompileOptions{Loss: c.loss, Seed: 3, Optimizer: &SGD{}}); err != nil {
 				t.Fatal(err)
 			}
-			st := &runState{training: true, rng: rand.New(rand.NewSource(1))}
+			p, err := m.program(c.x[0].Len(), true)
+			if err != nil {
+				t.Fatal(err)
+			}
 			lossAt := func() float64 {
-				out, err := m.forward(st, c.x)
-				if err != nil {
+				if err := p.run(m, c.x, c.y); err != nil {
 					t.Fatal(err)
 				}
-				l, err := m.loss.compute(out, c.y, nil, m.fused)
+				l, err := p.lossValue()
 				if err != nil {
 					t.Fatal(err)
 				}
 				return l
 			}
-			out, _ := m.forward(st, c.x)
-			g := Zeros(out.Shape...)
-			if _, err := m.loss.compute(out, c.y, g.Data, m.fused); err != nil {
-				t.Fatal(err)
+			lossAt()
+			grads := map[*Param][]float32{}
+			for i, prm := range p.b.params {
+				g, err := floats(p.grads[i].Value())
+				if err != nil {
+					t.Fatal(err)
+				}
+				grads[prm] = append([]float32(nil), g...)
 			}
-			m.backward(st, g)
 			for _, w := range m.Weights() {
-				an := append([]float32(nil), w.Grad...)
+				an := grads[w.Param]
 				for i := range w.Value {
 					old := w.Value[i]
 					const eps = 5e-3

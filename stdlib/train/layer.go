@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand"
+
+	G "gorgonia.org/gorgonia"
 )
 
 // Param is one weight array of a layer. Exporters (ONNX) read Value in the
@@ -52,8 +54,9 @@ type Layer interface {
 	base() *layerBase
 	build(in [][]int) ([]int, error)
 	initWeights(rng *rand.Rand)
-	forward(st *runState, in []*Tensor) (*Tensor, error)
-	backward(st *runState, dout *Tensor, needDX bool) []*Tensor
+	// graph adds the layer's computation on its input nodes to a model
+	// graph and returns the output node.
+	graph(b *builder, in []*G.Node) (*G.Node, error)
 }
 
 type layerBase struct {
@@ -68,12 +71,6 @@ func (b *layerBase) Params() []*Param       { return b.params }
 func (b *layerBase) OutputShape() []int     { return append([]int(nil), b.out...) }
 func (b *layerBase) base() *layerBase       { return b }
 func (b *layerBase) initWeights(*rand.Rand) {}
-
-// runState carries what one forward/backward pass needs besides inputs.
-type runState struct {
-	training bool
-	rng      *rand.Rand
-}
 
 // glorotUniform fills w with Keras's default kernel initialiser.
 func glorotUniform(rng *rand.Rand, w []float32, fanIn, fanOut int) {
@@ -99,87 +96,4 @@ func checkActivation(a string) error {
 		return fmt.Errorf("unknown activation %q (want relu, linear, sigmoid, tanh or softmax)", a)
 	}
 	return nil
-}
-
-// activate applies a in place on y, whose last dimension has size last.
-func activate(a string, y []float32, last int) {
-	switch a {
-	case "relu":
-		for i, v := range y {
-			if v < 0 {
-				y[i] = 0
-			}
-		}
-	case "sigmoid":
-		for i, v := range y {
-			y[i] = float32(1 / (1 + math.Exp(-float64(v))))
-		}
-	case "tanh":
-		for i, v := range y {
-			y[i] = float32(math.Tanh(float64(v)))
-		}
-	case "softmax":
-		for r := 0; r+last <= len(y); r += last {
-			row := y[r : r+last]
-			mx := row[0]
-			for _, v := range row {
-				if v > mx {
-					mx = v
-				}
-			}
-			var s float64
-			for j, v := range row {
-				e := math.Exp(float64(v - mx))
-				row[j] = float32(e)
-				s += e
-			}
-			inv := float32(1 / s)
-			for j := range row {
-				row[j] *= inv
-			}
-		}
-	}
-}
-
-// activateGrad turns dy (gradient w.r.t. the activation output y) into the
-// gradient w.r.t. its input, in place. fused means the loss already gave the
-// gradient w.r.t. the logits (softmax or sigmoid with cross-entropy).
-func activateGrad(a string, y, dy []float32, last int, fused bool) {
-	if fused {
-		return
-	}
-	switch a {
-	case "relu":
-		for i, v := range y {
-			if v <= 0 {
-				dy[i] = 0
-			}
-		}
-	case "sigmoid":
-		for i, v := range y {
-			dy[i] *= v * (1 - v)
-		}
-	case "tanh":
-		for i, v := range y {
-			dy[i] *= 1 - v*v
-		}
-	case "softmax":
-		for r := 0; r+last <= len(y); r += last {
-			yr, dr := y[r:r+last], dy[r:r+last]
-			var s float32
-			for j := range yr {
-				s += yr[j] * dr[j]
-			}
-			for j := range yr {
-				dr[j] = yr[j] * (dr[j] - s)
-			}
-		}
-	}
-}
-
-// activationLayer is implemented by layers whose output goes through an
-// activation, so that a softmax/sigmoid output can be fused with the loss.
-type activationLayer interface {
-	activationName() string
-	setFused(bool)
 }

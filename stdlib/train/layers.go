@@ -3,8 +3,9 @@ package train
 import (
 	"fmt"
 	"math/rand"
-	"runtime"
-	"sync"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
 )
 
 // Named sets the name of l (the default is the snake-case kind with a
@@ -35,29 +36,17 @@ func (l *inputLayer) build(in [][]int) ([]int, error) {
 	}
 	return l.shape, nil
 }
-func (l *inputLayer) forward(st *runState, in []*Tensor) (*Tensor, error) {
-	x := in[0]
-	if len(x.Shape) != len(l.shape)+1 || numel(x.Shape[1:]) != numel(l.shape) {
-		// Accept any tensor whose per-example size matches (e.g. flat
-		// 784-vectors for a 28×28×1 input) but reject everything else.
-		if numel(x.Shape[1:]) != numel(l.shape) {
-			return nil, fmt.Errorf("input %q expects examples of shape %v, got batch of shape %v", l.name, l.shape, x.Shape)
-		}
-	}
-	return &Tensor{Shape: append([]int{x.Len()}, l.shape...), Data: x.Data}, nil
-}
-func (l *inputLayer) backward(st *runState, dout *Tensor, needDX bool) []*Tensor { return nil }
+
+// graph is not called for inputs: the model feeds them.
+func (l *inputLayer) graph(b *builder, in []*G.Node) (*G.Node, error) { return in[0], nil }
 
 // Dense ---------------------------------------------------------------------
 
 type dense struct {
 	layerBase
-	units    int
-	act      string
-	fused    bool
-	in       int
-	x, y, dx *Tensor
-	dz       []float32
+	units int
+	act   string
+	in    int
 }
 
 // Dense is a fully connected layer: y = activation(x·kernel + bias), applied
@@ -67,8 +56,6 @@ func Dense(units int, activation string) Layer {
 	return &dense{layerBase: layerBase{kind: "Dense"}, units: units, act: activation}
 }
 
-func (l *dense) activationName() string { return l.act }
-func (l *dense) setFused(f bool)        { l.fused = f }
 func (l *dense) Config() map[string]any {
 	return map[string]any{"units": l.units, "activation": l.act}
 }
@@ -93,40 +80,39 @@ func (l *dense) initWeights(rng *rand.Rand) {
 	glorotUniform(rng, l.params[0].Value, l.in, l.units)
 	clear(l.params[1].Value)
 }
-func (l *dense) forward(st *runState, in []*Tensor) (*Tensor, error) {
+
+func (l *dense) graph(b *builder, in []*G.Node) (*G.Node, error) {
 	x := in[0]
-	rows := len(x.Data) / l.in
-	shape := append(append([]int(nil), x.Shape[:len(x.Shape)-1]...), l.units)
-	l.x = x
-	l.y = ensure(l.y, shape)
-	y := l.y.Data
-	sgemm(false, false, rows, l.units, l.in, 1, x.Data, l.in, l.params[0].Value, l.units, 0, y, l.units)
-	biasActivate(l.act, y, l.params[1].Value, l.units)
-	return l.y, nil
-}
-func (l *dense) backward(st *runState, dout *Tensor, needDX bool) []*Tensor {
-	rows := len(l.x.Data) / l.in
-	if cap(l.dz) < len(dout.Data) {
-		l.dz = make([]float32, len(dout.Data))
+	shape := x.Shape().Clone()
+	if len(shape) != 2 {
+		r, err := G.Reshape(x, tensor.Shape{shape.TotalSize() / l.in, l.in})
+		if err != nil {
+			return nil, err
+		}
+		b.noGrad[r] = b.noGrad[x]
+		x = r
 	}
-	dz := l.dz[:len(dout.Data)]
-	activationBackward(l.act, l.y.Data, dout.Data, dz, l.params[1].Grad, l.units, l.fused)
-	sgemm(true, false, l.in, l.units, rows, 1, l.x.Data, l.in, dz, l.units, 0, l.params[0].Grad, l.units)
-	if !needDX {
-		return []*Tensor{nil}
+	z, err := G.Mul(x, b.weight(l.name, l.params[0]))
+	if err != nil {
+		return nil, err
 	}
-	l.dx = ensure(l.dx, l.x.Shape)
-	sgemm(false, true, rows, l.in, l.units, 1, dz, l.units, l.params[0].Value, l.units, 0, l.dx.Data, l.in)
-	return []*Tensor{l.dx}
+	if z, err = G.BroadcastAdd(z, b.weight(l.name, l.params[1]), nil, []byte{0}); err != nil {
+		return nil, err
+	}
+	if len(shape) != 2 {
+		shape[len(shape)-1] = l.units
+		if z, err = G.Reshape(z, shape); err != nil {
+			return nil, err
+		}
+	}
+	return b.activate(l.act, z)
 }
 
 // Activation ----------------------------------------------------------------
 
 type activationL struct {
 	layerBase
-	act   string
-	fused bool
-	y, dx *Tensor
+	act string
 }
 
 // Activation applies an activation function ("linear", "relu", "sigmoid",
@@ -135,8 +121,6 @@ func Activation(name string) Layer {
 	return &activationL{layerBase: layerBase{kind: "Activation"}, act: name}
 }
 
-func (l *activationL) activationName() string { return l.act }
-func (l *activationL) setFused(f bool)        { l.fused = f }
 func (l *activationL) Config() map[string]any { return map[string]any{"activation": l.act} }
 func (l *activationL) build(in [][]int) ([]int, error) {
 	s, err := oneInput(l.kind, in)
@@ -145,24 +129,14 @@ func (l *activationL) build(in [][]int) ([]int, error) {
 	}
 	return s, checkActivation(l.act)
 }
-func (l *activationL) forward(st *runState, in []*Tensor) (*Tensor, error) {
-	l.y = ensure(l.y, in[0].Shape)
-	copy(l.y.Data, in[0].Data)
-	activate(l.act, l.y.Data, in[0].Shape[len(in[0].Shape)-1])
-	return l.y, nil
-}
-func (l *activationL) backward(st *runState, dout *Tensor, needDX bool) []*Tensor {
-	l.dx = ensure(l.dx, dout.Shape)
-	copy(l.dx.Data, dout.Data)
-	activateGrad(l.act, l.y.Data, l.dx.Data, dout.Shape[len(dout.Shape)-1], l.fused)
-	return []*Tensor{l.dx}
+func (l *activationL) graph(b *builder, in []*G.Node) (*G.Node, error) {
+	return b.activate(l.act, in[0])
 }
 
 // Flatten -------------------------------------------------------------------
 
 type flatten struct {
 	layerBase
-	inShape []int
 }
 
 // Flatten reshapes each example to a vector.
@@ -176,22 +150,24 @@ func (l *flatten) build(in [][]int) ([]int, error) {
 	}
 	return []int{numel(s)}, nil
 }
-func (l *flatten) forward(st *runState, in []*Tensor) (*Tensor, error) {
-	l.inShape = in[0].Shape
-	return &Tensor{Shape: []int{in[0].Len(), in[0].RowSize()}, Data: in[0].Data}, nil
-}
-func (l *flatten) backward(st *runState, dout *Tensor, needDX bool) []*Tensor {
-	return []*Tensor{{Shape: l.inShape, Data: dout.Data}}
+func (l *flatten) graph(b *builder, in []*G.Node) (*G.Node, error) {
+	s := in[0].Shape()
+	if len(s) == 2 {
+		return in[0], nil
+	}
+	y, err := G.Reshape(in[0], tensor.Shape{s[0], s.TotalSize() / s[0]})
+	if err != nil {
+		return nil, err
+	}
+	b.noGrad[y] = b.noGrad[in[0]]
+	return y, nil
 }
 
 // Dropout -------------------------------------------------------------------
 
 type dropout struct {
 	layerBase
-	rate    float64
-	mask    []float32
-	y, dx   *Tensor
-	applied bool
+	rate float64
 }
 
 // Dropout sets a fraction rate of its inputs to zero during training and
@@ -208,37 +184,32 @@ func (l *dropout) build(in [][]int) ([]int, error) {
 	}
 	return oneInput(l.kind, in)
 }
-func (l *dropout) forward(st *runState, in []*Tensor) (*Tensor, error) {
-	l.applied = st.training && l.rate > 0
-	if !l.applied {
-		return in[0], nil
-	}
+
+// graph multiplies by a mask input that is refilled from the model's
+// seeded random source before every training step (never gorgonia's
+// global random source); at inference the layer is the identity.
+func (l *dropout) graph(b *builder, in []*G.Node) (*G.Node, error) {
 	x := in[0]
-	if cap(l.mask) < len(x.Data) {
-		l.mask = make([]float32, len(x.Data))
+	if !b.training || l.rate == 0 {
+		return x, nil
 	}
-	l.mask = l.mask[:len(x.Data)]
+	mask := b.input(l.name+"/mask", x.Shape())
+	data := make([]float32, x.Shape().TotalSize())
+	if err := G.Let(mask, tensor.New(tensor.WithShape(x.Shape()...), tensor.WithBacking(data))); err != nil {
+		return nil, err
+	}
 	keep := float32(1 / (1 - l.rate))
-	l.y = ensure(l.y, x.Shape)
-	for i, v := range x.Data {
-		if st.rng.Float64() < l.rate {
-			l.mask[i] = 0
-		} else {
-			l.mask[i] = keep
+	b.fills = append(b.fills, func(rng *rand.Rand) {
+		for i := range data {
+			if rng.Float64() < l.rate {
+				data[i] = 0
+			} else {
+				data[i] = keep
+			}
 		}
-		l.y.Data[i] = v * l.mask[i]
-	}
-	return l.y, nil
-}
-func (l *dropout) backward(st *runState, dout *Tensor, needDX bool) []*Tensor {
-	if !l.applied {
-		return []*Tensor{dout}
-	}
-	l.dx = ensure(l.dx, dout.Shape)
-	for i, v := range dout.Data {
-		l.dx.Data[i] = v * l.mask[i]
-	}
-	return []*Tensor{l.dx}
+	})
+	b.noGrad[mask] = true
+	return G.HadamardProd(x, mask)
 }
 
 // Conv2D --------------------------------------------------------------------
@@ -258,13 +229,10 @@ type conv2d struct {
 	layerBase
 	filters, k      int
 	opt             Conv2DOptions
-	fused           bool
 	h, w, c, oh, ow int
 	padT, padL      int
-	x, y, dx        *Tensor
-	dz              []float32
 	cols            [][]float32
-	colValid        bool
+	colFor          *float32 // input whose columns cols[0] holds (whole batch)
 }
 
 // Conv2D is a 2-D convolution over NHWC images with filters output channels
@@ -285,8 +253,6 @@ func Conv2D(filters, kernel int, opts ...Conv2DOptions) Layer {
 	return l
 }
 
-func (l *conv2d) activationName() string { return l.opt.Activation }
-func (l *conv2d) setFused(f bool)        { l.fused = f }
 func (l *conv2d) Config() map[string]any {
 	return map[string]any{"filters": l.filters, "kernel_size": l.k, "strides": l.opt.Strides,
 		"padding": l.opt.Padding, "activation": l.opt.Activation}
@@ -338,26 +304,6 @@ func (l *conv2d) chunk(n int) int {
 	per := l.oh * l.ow * l.k * l.k * l.c
 	c := max(1, (4<<20)/per)
 	return min(c, n)
-}
-
-// parallel runs f(i) for i in [0,n) on all cores.
-func parallel(n int, f func(lo, hi int)) {
-	p := runtime.GOMAXPROCS(0)
-	if p == 1 || n < 2 {
-		f(0, n)
-		return
-	}
-	var wg sync.WaitGroup
-	step := (n + p - 1) / p
-	for lo := 0; lo < n; lo += step {
-		hi := min(lo+step, n)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f(lo, hi)
-		}()
-	}
-	wg.Wait()
 }
 
 // im2col writes examples [n0, n0+cnt) of x as rows of (kh, kw, c) patches.
@@ -429,65 +375,82 @@ func (l *conv2d) colBuf(i, size int) []float32 {
 	return l.cols[i][:size]
 }
 
-func (l *conv2d) forward(st *runState, in []*Tensor) (*Tensor, error) {
+// graph computes the convolution (with its bias, before the activation) as
+// a custom op over NHWC images, im2col and one OpenBLAS matrix product:
+// gorgonia's Conv2d works on NCHW images and its transposes took most of a
+// training step. The activation uses gorgonia's ops.
+func (l *conv2d) graph(b *builder, in []*G.Node) (*G.Node, error) {
 	x := in[0]
-	n := x.Len()
-	l.x = x
-	l.y = ensure(l.y, []int{n, l.oh, l.ow, l.filters})
-	K := l.k * l.k * l.c
-	P := l.oh * l.ow
+	w, bias := b.weight(l.name, l.params[0]), b.weight(l.name, l.params[1])
+	n := x.Shape()[0]
+	K, P, F := l.k*l.k*l.c, l.oh*l.ow, l.filters
 	ch := l.chunk(n)
-	y := l.y.Data
-	// When the whole batch fits in one column buffer, the backward pass
-	// reuses it (colValid); otherwise it recomputes the columns per chunk.
-	for n0 := 0; n0 < n; n0 += ch {
-		cnt := min(ch, n-n0)
-		col := l.colBuf(0, cnt*P*K)
-		l.im2col(x.Data, n0, cnt, col)
-		sgemm(false, false, cnt*P, l.filters, K, 1, col, K, l.params[0].Value, l.filters, 0, y[n0*P*l.filters:], l.filters)
-	}
-	l.colValid = ch >= n
-	biasActivate(l.opt.Activation, y, l.params[1].Value, l.filters)
-	return l.y, nil
-}
-
-func (l *conv2d) backward(st *runState, dout *Tensor, needDX bool) []*Tensor {
-	n := l.x.Len()
-	K := l.k * l.k * l.c
-	P := l.oh * l.ow
-	F := l.filters
-	if cap(l.dz) < len(dout.Data) {
-		l.dz = make([]float32, len(dout.Data))
-	}
-	dz := l.dz[:len(dout.Data)]
-	activationBackward(l.opt.Activation, l.y.Data, dout.Data, dz, l.params[1].Grad, F, l.fused)
-	if needDX {
-		l.dx = ensure(l.dx, l.x.Shape)
-		clear(l.dx.Data)
-	}
-	ch := l.chunk(n)
-	for n0 := 0; n0 < n; n0 += ch {
-		cnt := min(ch, n-n0)
-		col := l.colBuf(0, cnt*P*K)
-		if !l.colValid {
-			l.im2col(l.x.Data, n0, cnt, col)
+	wrt := b.wrt(x, w, bias)
+	back := func(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+		out := make(G.Nodes, 3)
+		var err error
+		if wrt[0] {
+			out[0], err = apply(l.name+"/conv_grad_input", x.Shape(), nil, func(dx []float32, in [][]float32) error {
+				wv, dz := in[0], in[1]
+				clear(dx)
+				for n0 := 0; n0 < n; n0 += ch {
+					cnt := min(ch, n-n0)
+					dcol := l.colBuf(1, cnt*P*K)
+					sgemm(false, true, cnt*P, K, F, 1, dz[n0*P*F:], F, wv, F, 0, dcol, K)
+					l.col2im(dcol, n0, cnt, dx)
+				}
+				return nil
+			}, nil, w, grad)
+			if err != nil {
+				return nil, err
+			}
 		}
-		beta := float32(1)
-		if n0 == 0 {
-			beta = 0
+		out[1], err = apply(l.name+"/conv_grad_kernel", l.params[0].Shape, nil, func(dw []float32, in [][]float32) error {
+			xv, dz := in[0], in[1]
+			for n0 := 0; n0 < n; n0 += ch {
+				cnt := min(ch, n-n0)
+				col := l.colBuf(0, cnt*P*K)
+				if l.colFor != &xv[0] {
+					l.im2col(xv, n0, cnt, col)
+				}
+				beta := float32(1)
+				if n0 == 0 {
+					beta = 0
+				}
+				sgemm(true, false, K, F, cnt*P, 1, col, K, dz[n0*P*F:(n0+cnt)*P*F], F, beta, dw, F)
+			}
+			return nil
+		}, nil, x, grad)
+		if err != nil {
+			return nil, err
 		}
-		dzc := dz[n0*P*F : (n0+cnt)*P*F]
-		sgemm(true, false, K, F, cnt*P, 1, col, K, dzc, F, beta, l.params[0].Grad, F)
-		if needDX {
-			dcol := l.colBuf(1, cnt*P*K)
-			sgemm(false, true, cnt*P, K, F, 1, dzc, F, l.params[0].Value, F, 0, dcol, K)
-			l.col2im(dcol, n0, cnt, l.dx.Data)
+		out[2], err = apply(l.name+"/conv_grad_bias", []int{F}, nil, func(db []float32, in [][]float32) error {
+			sumRows(in[0], db)
+			return nil
+		}, nil, grad)
+		return out, err
+	}
+	z, err := apply(l.name+"/conv2d", []int{n, l.oh, l.ow, F}, wrt, func(y []float32, in [][]float32) error {
+		xv, wv, bv := in[0], in[1], in[2]
+		for n0 := 0; n0 < n; n0 += ch {
+			cnt := min(ch, n-n0)
+			col := l.colBuf(0, cnt*P*K)
+			l.im2col(xv, n0, cnt, col)
+			sgemm(false, false, cnt*P, F, K, 1, col, K, wv, F, 0, y[n0*P*F:], F)
 		}
+		// When the whole batch fits in one column buffer, the kernel
+		// gradient reuses it.
+		l.colFor = nil
+		if ch >= n {
+			l.colFor = &xv[0]
+		}
+		addBias(y, bv)
+		return nil
+	}, back, x, w, bias)
+	if err != nil {
+		return nil, err
 	}
-	if !needDX {
-		return []*Tensor{nil}
-	}
-	return []*Tensor{l.dx}
+	return b.activate(l.opt.Activation, z)
 }
 
 // MaxPooling2D ----------------------------------------------------------------
@@ -508,8 +471,6 @@ type maxPool struct {
 	h, w, c, oh, ow int
 	padT, padL      int
 	arg             []int32
-	inShape         []int
-	y, dx           *Tensor
 }
 
 // MaxPooling2D keeps the largest value of every pool×pool window of NHWC
@@ -553,15 +514,38 @@ func (l *maxPool) build(in [][]int) ([]int, error) {
 	}
 	return []int{l.oh, l.ow, l.c}, nil
 }
-func (l *maxPool) forward(st *runState, in []*Tensor) (*Tensor, error) {
+
+// graph runs the pooling as a custom op: gorgonia's MaxPool2D works on NCHW
+// images and would need two transposes per pass.
+func (l *maxPool) graph(b *builder, in []*G.Node) (*G.Node, error) {
 	x := in[0]
-	n := x.Len()
-	l.inShape = x.Shape
-	l.y = ensure(l.y, []int{n, l.oh, l.ow, l.c})
-	if cap(l.arg) < len(l.y.Data) {
-		l.arg = make([]int32, len(l.y.Data))
+	n := x.Shape()[0]
+	back := func(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+		dx, err := apply(l.name+"/maxpool_grad", x.Shape(), nil, func(dx []float32, in [][]float32) error {
+			clear(dx)
+			for o, i := range l.arg[:len(in[0])] {
+				dx[i] += in[0][o]
+			}
+			return nil
+		}, nil, grad)
+		return G.Nodes{dx}, err
 	}
-	l.arg = l.arg[:len(l.y.Data)]
+	if b.noGrad[x] {
+		back = nil
+	}
+	return apply(l.name+"/maxpool", []int{n, l.oh, l.ow, l.c}, nil, func(y []float32, in [][]float32) error {
+		l.pool(in[0], y, n)
+		return nil
+	}, back, x)
+}
+
+// pool writes the window maxima of the n images x into y and their
+// positions into l.arg.
+func (l *maxPool) pool(x, y []float32, n int) {
+	if cap(l.arg) < len(y) {
+		l.arg = make([]int32, len(y))
+	}
+	l.arg = l.arg[:len(y)]
 	s := l.opt.Strides
 	parallel(n, func(lo, hi int) {
 		for b := lo; b < hi; b++ {
@@ -582,28 +566,16 @@ func (l *maxPool) forward(st *runState, in []*Tensor) (*Tensor, error) {
 									continue
 								}
 								i := base + (iy*l.w+ix)*l.c + c
-								if bi < 0 || x.Data[i] > best {
-									best, bi = x.Data[i], int32(i)
+								if bi < 0 || x[i] > best {
+									best, bi = x[i], int32(i)
 								}
 							}
 						}
-						l.y.Data[o+c] = best
+						y[o+c] = best
 						l.arg[o+c] = bi
 					}
 				}
 			}
 		}
 	})
-	return l.y, nil
-}
-func (l *maxPool) backward(st *runState, dout *Tensor, needDX bool) []*Tensor {
-	if !needDX {
-		return []*Tensor{nil}
-	}
-	l.dx = ensure(l.dx, l.inShape)
-	clear(l.dx.Data)
-	for o, i := range l.arg {
-		l.dx.Data[i] += dout.Data[o]
-	}
-	return []*Tensor{l.dx}
 }

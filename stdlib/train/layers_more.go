@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand"
+
+	G "gorgonia.org/gorgonia"
 )
 
 // BatchNormalization ----------------------------------------------------------
@@ -19,12 +21,10 @@ type BatchNormOptions struct {
 
 type batchNorm struct {
 	layerBase
-	opt       BatchNormOptions
-	c         int
-	xhat      []float32
-	invStd    []float64
-	y, dx     *Tensor
-	lastTrain bool
+	opt    BatchNormOptions
+	c      int
+	xhat   []float32
+	invStd []float64
 }
 
 // BatchNormalization normalises its input over the batch per feature (the
@@ -66,112 +66,130 @@ func (l *batchNorm) initWeights(*rand.Rand) {
 		l.params[3].Value[i] = 1
 	}
 }
-func (l *batchNorm) forward(st *runState, in []*Tensor) (*Tensor, error) {
+
+// graph normalises with a custom op: gorgonia's BatchNorm works on NCHW
+// images over fixed axes. In training mode the op uses batch statistics
+// and updates the moving ones; in inference mode it uses the moving ones.
+func (l *batchNorm) graph(b *builder, in []*G.Node) (*G.Node, error) {
 	x := in[0]
-	C := l.c
-	rows := len(x.Data) / C
-	l.y = ensure(l.y, x.Shape)
-	gamma, beta := l.params[0].Value, l.params[1].Value
-	mm, mv := l.params[2].Value, l.params[3].Value
-	l.lastTrain = st.training
-	if !st.training {
-		for c := 0; c < C; c++ {
-			inv := 1 / math.Sqrt(float64(mv[c])+l.opt.Epsilon)
-			sc := float32(float64(gamma[c]) * inv)
-			sh := beta[c] - mm[c]*sc
-			for r := 0; r < rows; r++ {
-				l.y.Data[r*C+c] = x.Data[r*C+c]*sc + sh
+	ps := make(G.Nodes, 4)
+	for i, p := range l.params {
+		ps[i] = b.weight(l.name, p)
+	}
+	training := b.training
+	wrt := append(b.wrt(x, ps[0], ps[1]), false, false)
+	back := func(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+		out := make(G.Nodes, 5)
+		var err error
+		if wrt[0] {
+			out[0], err = apply(l.name+"/batchnorm_grad_input", x.Shape(), nil, func(dx []float32, in [][]float32) error {
+				l.inputGrad(in[0], in[1], dx, training)
+				return nil
+			}, nil, ps[0], grad)
+			if err != nil {
+				return nil, err
 			}
 		}
-		return l.y, nil
-	}
-	mean := make([]float64, C)
-	varc := make([]float64, C)
-	for r := 0; r < rows; r++ {
-		for c, v := range x.Data[r*C : (r+1)*C] {
-			mean[c] += float64(v)
+		out[1], err = apply(l.name+"/batchnorm_grad_gamma", []int{l.c}, nil, func(dg []float32, in [][]float32) error {
+			clear(dg)
+			for i, d := range in[0] {
+				dg[i%l.c] += d * l.xhat[i]
+			}
+			return nil
+		}, nil, grad)
+		if err != nil {
+			return nil, err
 		}
+		out[2], err = apply(l.name+"/batchnorm_grad_beta", []int{l.c}, nil, func(db []float32, in [][]float32) error {
+			sumRows(in[0], db)
+			return nil
+		}, nil, grad)
+		return out, err
 	}
-	for c := range mean {
-		mean[c] /= float64(rows)
+	return apply(l.name+"/batchnorm", x.Shape(), wrt, func(y []float32, in [][]float32) error {
+		l.normalize(in[0], y, training)
+		return nil
+	}, back, x, ps[0], ps[1], ps[2], ps[3])
+}
+
+// normalize writes the normalised x into y, keeping x̂ and 1/σ for the
+// gradients; in training mode it also updates the moving statistics.
+func (l *batchNorm) normalize(x, y []float32, training bool) {
+	C := l.c
+	rows := len(x) / C
+	gamma, beta := l.params[0].Value, l.params[1].Value
+	mm, mv := l.params[2].Value, l.params[3].Value
+	if cap(l.xhat) < len(x) {
+		l.xhat = make([]float32, len(x))
 	}
-	for r := 0; r < rows; r++ {
-		for c, v := range x.Data[r*C : (r+1)*C] {
-			d := float64(v) - mean[c]
-			varc[c] += d * d
-		}
-	}
-	if cap(l.xhat) < len(x.Data) {
-		l.xhat = make([]float32, len(x.Data))
-	}
-	l.xhat = l.xhat[:len(x.Data)]
+	l.xhat = l.xhat[:len(x)]
 	l.invStd = make([]float64, C)
-	m := float32(l.opt.Momentum)
-	for c := range varc {
-		varc[c] /= float64(rows)
-		l.invStd[c] = 1 / math.Sqrt(varc[c]+l.opt.Epsilon)
-		mm[c] = m*mm[c] + (1-m)*float32(mean[c])
-		mv[c] = m*mv[c] + (1-m)*float32(varc[c])
+	mean := make([]float64, C)
+	if !training {
+		for c := 0; c < C; c++ {
+			mean[c] = float64(mm[c])
+			l.invStd[c] = 1 / math.Sqrt(float64(mv[c])+l.opt.Epsilon)
+		}
+	} else {
+		varc := make([]float64, C)
+		for r := 0; r < rows; r++ {
+			for c, v := range x[r*C : (r+1)*C] {
+				mean[c] += float64(v)
+			}
+		}
+		for c := range mean {
+			mean[c] /= float64(rows)
+		}
+		for r := 0; r < rows; r++ {
+			for c, v := range x[r*C : (r+1)*C] {
+				d := float64(v) - mean[c]
+				varc[c] += d * d
+			}
+		}
+		m := float32(l.opt.Momentum)
+		for c := range varc {
+			varc[c] /= float64(rows)
+			l.invStd[c] = 1 / math.Sqrt(varc[c]+l.opt.Epsilon)
+			mm[c] = m*mm[c] + (1-m)*float32(mean[c])
+			mv[c] = m*mv[c] + (1-m)*float32(varc[c])
+		}
 	}
 	for r := 0; r < rows; r++ {
 		for c := 0; c < C; c++ {
 			i := r*C + c
-			xh := float32((float64(x.Data[i]) - mean[c]) * l.invStd[c])
+			xh := float32((float64(x[i]) - mean[c]) * l.invStd[c])
 			l.xhat[i] = xh
-			l.y.Data[i] = gamma[c]*xh + beta[c]
+			y[i] = gamma[c]*xh + beta[c]
 		}
 	}
-	return l.y, nil
 }
-func (l *batchNorm) backward(st *runState, dout *Tensor, needDX bool) []*Tensor {
+
+// inputGrad writes the gradient w.r.t. the input from dout; in training
+// mode the batch statistics depend on the input too.
+func (l *batchNorm) inputGrad(gamma, dout, dx []float32, training bool) {
 	C := l.c
-	rows := len(dout.Data) / C
-	dg, db := l.params[0].Grad, l.params[1].Grad
-	clear(dg)
-	clear(db)
-	gamma := l.params[0].Value
-	if !l.lastTrain {
-		// Gradient through the inference-mode affine map (used by gradient
-		// checks and by fine-tuning with frozen statistics).
-		mv := l.params[3].Value
-		l.dx = ensure(l.dx, dout.Shape)
-		for c := 0; c < C; c++ {
-			inv := 1 / math.Sqrt(float64(mv[c])+l.opt.Epsilon)
-			for r := 0; r < rows; r++ {
-				i := r*C + c
-				xh := (float64(l.y.Data[i]) - float64(l.params[1].Value[c])) / float64(gamma[c])
-				dg[c] += dout.Data[i] * float32(xh)
-				db[c] += dout.Data[i]
-				l.dx.Data[i] = dout.Data[i] * float32(float64(gamma[c])*inv)
-			}
+	rows := len(dout) / C
+	if !training {
+		for i, d := range dout {
+			c := i % C
+			dx[i] = d * float32(float64(gamma[c])*l.invStd[c])
 		}
-		return []*Tensor{l.dx}
+		return
 	}
 	sumD := make([]float64, C)
 	sumDX := make([]float64, C)
-	for r := 0; r < rows; r++ {
-		for c := 0; c < C; c++ {
-			i := r*C + c
-			d := float64(dout.Data[i])
-			dg[c] += float32(d * float64(l.xhat[i]))
-			db[c] += float32(d)
-			sumD[c] += d * float64(gamma[c])
-			sumDX[c] += d * float64(gamma[c]) * float64(l.xhat[i])
-		}
+	for i, d := range dout {
+		c := i % C
+		g := float64(d) * float64(gamma[c])
+		sumD[c] += g
+		sumDX[c] += g * float64(l.xhat[i])
 	}
-	if !needDX {
-		return []*Tensor{nil}
-	}
-	l.dx = ensure(l.dx, dout.Shape)
 	M := float64(rows)
-	for r := 0; r < rows; r++ {
-		for c := 0; c < C; c++ {
-			i := r*C + c
-			dxh := float64(dout.Data[i]) * float64(gamma[c])
-			l.dx.Data[i] = float32(l.invStd[c] / M * (M*dxh - sumD[c] - float64(l.xhat[i])*sumDX[c]))
-		}
+	for i, d := range dout {
+		c := i % C
+		dxh := float64(d) * float64(gamma[c])
+		dx[i] = float32(l.invStd[c] / M * (M*dxh - sumD[c] - float64(l.xhat[i])*sumDX[c]))
 	}
-	return []*Tensor{l.dx}
 }
 
 // Embedding -----------------------------------------------------------------
@@ -180,7 +198,6 @@ type embedding struct {
 	layerBase
 	vocab, dim int
 	idx        []int
-	y          *Tensor
 }
 
 // Embedding maps integer ids (vocabulary-encoded categoricals, given as
@@ -210,31 +227,39 @@ func (l *embedding) initWeights(rng *rand.Rand) {
 		l.params[0].Value[i] = float32((rng.Float64()*2 - 1) * 0.05)
 	}
 }
-func (l *embedding) forward(st *runState, in []*Tensor) (*Tensor, error) {
-	x := in[0]
-	l.idx = l.idx[:0]
-	l.y = ensure(l.y, append(append([]int(nil), x.Shape...), l.dim))
-	w := l.params[0].Value
-	for i, v := range x.Data {
-		id := int(v)
-		if float32(id) != v || id < 0 || id >= l.vocab {
-			return nil, fmt.Errorf("embedding %q: id %v at position %d is not an integer in [0, %d)", l.name, v, i, l.vocab)
-		}
-		l.idx = append(l.idx, id)
-		copy(l.y.Data[i*l.dim:(i+1)*l.dim], w[id*l.dim:(id+1)*l.dim])
+
+// graph looks rows up with a custom op that checks the ids (gorgonia's
+// ByIndices takes integer index tensors, while ids arrive as float32
+// features with the other inputs).
+func (l *embedding) graph(b *builder, in []*G.Node) (*G.Node, error) {
+	ids := in[0]
+	w := b.weight(l.name, l.params[0])
+	back := func(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+		dw, err := apply(l.name+"/embedding_grad", l.params[0].Shape, nil, func(g []float32, in [][]float32) error {
+			clear(g)
+			for i, id := range l.idx {
+				row := g[id*l.dim : (id+1)*l.dim]
+				for j, v := range in[0][i*l.dim : (i+1)*l.dim] {
+					row[j] += v
+				}
+			}
+			return nil
+		}, nil, grad)
+		return G.Nodes{nil, dw}, err
 	}
-	return l.y, nil
-}
-func (l *embedding) backward(st *runState, dout *Tensor, needDX bool) []*Tensor {
-	g := l.params[0].Grad
-	clear(g)
-	for i, id := range l.idx {
-		row := g[id*l.dim : (id+1)*l.dim]
-		for j, v := range dout.Data[i*l.dim : (i+1)*l.dim] {
-			row[j] += v
+	out := append(ids.Shape().Clone(), l.dim)
+	return apply(l.name+"/embedding", out, []bool{false, true}, func(y []float32, in [][]float32) error {
+		l.idx = l.idx[:0]
+		for i, v := range in[0] {
+			id := int(v)
+			if float32(id) != v || id < 0 || id >= l.vocab {
+				return fmt.Errorf("embedding %q: id %v at position %d is not an integer in [0, %d)", l.name, v, i, l.vocab)
+			}
+			l.idx = append(l.idx, id)
+			copy(y[i*l.dim:(i+1)*l.dim], in[1][id*l.dim:(id+1)*l.dim])
 		}
-	}
-	return []*Tensor{nil}
+		return nil
+	}, back, ids, w)
 }
 
 // Concatenate -----------------------------------------------------------------
@@ -242,8 +267,6 @@ func (l *embedding) backward(st *runState, dout *Tensor, needDX bool) []*Tensor 
 type concat struct {
 	layerBase
 	sizes []int
-	y     *Tensor
-	dx    []*Tensor
 }
 
 // Concatenate joins several inputs along the last axis (the taxi DNN's one
@@ -267,41 +290,9 @@ func (l *concat) build(in [][]int) ([]int, error) {
 	}
 	return append(append([]int(nil), lead...), total), nil
 }
-func (l *concat) forward(st *runState, in []*Tensor) (*Tensor, error) {
-	total := 0
-	for _, s := range l.sizes {
-		total += s
+func (l *concat) graph(b *builder, in []*G.Node) (*G.Node, error) {
+	if len(in) == 1 {
+		return in[0], nil
 	}
-	rows := len(in[0].Data) / l.sizes[0]
-	shape := append(append([]int(nil), in[0].Shape[:len(in[0].Shape)-1]...), total)
-	l.y = ensure(l.y, shape)
-	off := 0
-	for k, x := range in {
-		s := l.sizes[k]
-		if len(x.Data) != rows*s {
-			return nil, fmt.Errorf("concatenate %q: input %d has %d values, want %d", l.name, k, len(x.Data), rows*s)
-		}
-		for r := 0; r < rows; r++ {
-			copy(l.y.Data[r*total+off:r*total+off+s], x.Data[r*s:(r+1)*s])
-		}
-		off += s
-	}
-	return l.y, nil
-}
-func (l *concat) backward(st *runState, dout *Tensor, needDX bool) []*Tensor {
-	total := dout.Shape[len(dout.Shape)-1]
-	rows := len(dout.Data) / total
-	if len(l.dx) != len(l.sizes) {
-		l.dx = make([]*Tensor, len(l.sizes))
-	}
-	off := 0
-	for k, s := range l.sizes {
-		shape := append(append([]int(nil), dout.Shape[:len(dout.Shape)-1]...), s)
-		l.dx[k] = ensure(l.dx[k], shape)
-		for r := 0; r < rows; r++ {
-			copy(l.dx[k].Data[r*s:(r+1)*s], dout.Data[r*total+off:r*total+off+s])
-		}
-		off += s
-	}
-	return l.dx
+	return G.Concat(in[0].Dims()-1, in...)
 }

@@ -48,18 +48,17 @@ func (n *Node) Named(name string) *Node {
 // keeps per-layer buffers between calls, so it must not be used from
 // several goroutines at once.
 type Model struct {
-	nodes   []*Node // topological order, inputs first
-	inIdx   []int   // node index of each model input
-	preds   [][]int // node indices feeding each node
-	outputs []*Tensor
-	grads   []*Tensor
+	nodes []*Node // topological order, inputs first
+	inIdx []int   // node index of each model input
+	preds [][]int // node indices feeding each node
+	// progs caches one compiled gorgonia graph per batch size and mode.
+	progs map[progKey]*program
 
 	compiled    bool
 	initialized bool
 	opts        CompileOptions
 	loss        lossFunc
 	metrics     []metric
-	fused       bool
 	rng         *rand.Rand
 	stop        bool
 }
@@ -169,8 +168,6 @@ func NewModel(inputs []*Node, output *Node) (*Model, error) {
 		}
 		b.out = out
 	}
-	m.outputs = make([]*Tensor, len(m.nodes))
-	m.grads = make([]*Tensor, len(m.nodes))
 	return m, nil
 }
 
@@ -265,88 +262,6 @@ func (m *Model) initWeights(seed int64) {
 		n.layer.initWeights(rand.New(rand.NewSource(seed*7919 + int64(i) + 1)))
 	}
 	m.initialized = true
-}
-
-// forward runs the model on one batch and returns the output tensor.
-func (m *Model) forward(st *runState, xs []*Tensor) (*Tensor, error) {
-	if len(xs) != len(m.inIdx) {
-		return nil, fmt.Errorf("train: model has %d inputs (%s), got %d tensors", len(m.inIdx), strings.Join(m.InputNames(), ", "), len(xs))
-	}
-	n0 := xs[0].Len()
-	for k, i := range m.inIdx {
-		if xs[k].Len() != n0 {
-			return nil, fmt.Errorf("train: input %q has %d examples, input %q has %d", m.InputNames()[0], n0, m.nodes[i].layer.Name(), xs[k].Len())
-		}
-		out, err := m.nodes[i].layer.forward(st, []*Tensor{xs[k]})
-		if err != nil {
-			return nil, err
-		}
-		m.outputs[i] = out
-	}
-	isInput := map[int]bool{}
-	for _, i := range m.inIdx {
-		isInput[i] = true
-	}
-	for i, n := range m.nodes {
-		if isInput[i] {
-			continue
-		}
-		in := make([]*Tensor, len(m.preds[i]))
-		for k, p := range m.preds[i] {
-			in[k] = m.outputs[p]
-		}
-		out, err := n.layer.forward(st, in)
-		if err != nil {
-			return nil, err
-		}
-		m.outputs[i] = out
-	}
-	return m.outputs[len(m.nodes)-1], nil
-}
-
-// backward propagates dout (gradient w.r.t. the model output) to every
-// trainable weight.
-func (m *Model) backward(st *runState, dout *Tensor) {
-	for i := range m.grads {
-		m.grads[i] = nil
-	}
-	// needDX: a node needs its input gradient unless all it feeds from are
-	// inputs (whose gradient nobody uses).
-	m.grads[len(m.nodes)-1] = dout
-	owned := make([]bool, len(m.nodes))
-	for i := len(m.nodes) - 1; i >= 0; i-- {
-		g := m.grads[i]
-		if g == nil || len(m.preds[i]) == 0 {
-			continue
-		}
-		need := false
-		for _, p := range m.preds[i] {
-			if len(m.preds[p]) > 0 {
-				need = true
-			}
-		}
-		dxs := m.nodes[i].layer.backward(st, g, need)
-		if !need {
-			continue
-		}
-		for k, p := range m.preds[i] {
-			if k >= len(dxs) || dxs[k] == nil || len(m.preds[p]) == 0 {
-				continue
-			}
-			if m.grads[p] == nil {
-				m.grads[p] = dxs[k]
-				continue
-			}
-			// A node feeding several layers: sum the gradients.
-			if !owned[p] {
-				m.grads[p] = m.grads[p].Clone()
-				owned[p] = true
-			}
-			for j, v := range dxs[k].Data {
-				m.grads[p].Data[j] += v
-			}
-		}
-	}
 }
 
 // Summary describes the model as a table of layers, output shapes and

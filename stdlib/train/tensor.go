@@ -116,16 +116,6 @@ func numel(shape []int) int {
 	return n
 }
 
-func ensure(t *Tensor, shape []int) *Tensor {
-	n := numel(shape)
-	if t == nil || cap(t.Data) < n {
-		return &Tensor{Shape: append([]int(nil), shape...), Data: make([]float32, n)}
-	}
-	t.Shape = append(t.Shape[:0], shape...)
-	t.Data = t.Data[:n]
-	return t
-}
-
 func shapeStr(s []int) string {
 	parts := []string{"None"}
 	for _, v := range s {
