@@ -11,8 +11,7 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/apache/arrow/go/v15/arrow/flight"
-	"github.com/apache/arrow/go/v15/arrow/memory"
+	"github.com/apache/arrow/go/v15/arrow/ipc"
 	"github.com/apache/arrow/go/v15/parquet"
 	"github.com/apache/arrow/go/v15/parquet/compress"
 	"github.com/apache/arrow/go/v15/parquet/metadata"
@@ -114,7 +113,13 @@ func newPQLayout(p *plan, codecName string) (*pqLayout, error) {
 	for i := 0; i < md.Len(); i++ {
 		l.kv.Append(md.Keys()[i], md.Values()[i])
 	}
-	l.kv.Append("ARROW:schema", base64.StdEncoding.EncodeToString(flight.SerializeSchema(p.schema, memory.DefaultAllocator)))
+	// ARROW:schema is the schema as an Arrow IPC stream without batches,
+	// as pqarrow writes it.
+	var ipcSchema bytes.Buffer
+	if err := ipc.NewWriter(&ipcSchema, ipc.WithSchema(p.schema)).Close(); err != nil {
+		return nil, fmt.Errorf("convert: %w", err)
+	}
+	l.kv.Append("ARROW:schema", base64.StdEncoding.EncodeToString(ipcSchema.Bytes()))
 	return l, nil
 }
 
