@@ -22,6 +22,7 @@ const (
 // slotInfo is what decodeFast needs of a feature slot.
 type slotInfo struct {
 	name string
+	head uint64 // the name's first 8 bytes (zero padded), little-endian
 	kind fastKind
 	tag  byte // first byte of the Feature: its list field, length-delimited
 	col  int  // the slot's (first) column
@@ -43,17 +44,39 @@ func fastSlots(p *plan) []slotInfo {
 		case c.mode == modeList && c.elem == elemI64 && c.kind == example.KindInt64:
 			k = fastI64List
 		}
-		out[s] = slotInfo{name: name, kind: k, tag: byte(p.kinds[s])<<3 | 2, col: ci}
+		var head [8]byte
+		copy(head[:], name)
+		out[s] = slotInfo{name: name, head: binary.LittleEndian.Uint64(head[:]), kind: k, tag: byte(p.kinds[s])<<3 | 2, col: ci}
 	}
 	return out
 }
 
+// is reports whether name, which starts at entry[2], is the slot's name.
+// Names are compared a word at a time: the entry holds at least 4 bytes
+// after a name (value tag, length, and a Feature's tag and length) so a
+// word load at entry[2:] stays inside it for names of up to 4 bytes.
+func (si *slotInfo) is(name, entry []byte) bool {
+	n := len(name)
+	if n != len(si.name) {
+		return false
+	}
+	if len(entry) >= 10 {
+		w := binary.LittleEndian.Uint64(entry[2:10])
+		if n < 8 {
+			w &= 1<<(8*uint(n)) - 1
+		}
+		if w != si.head {
+			return false
+		}
+		return n <= 8 || string(name[8:]) == si.name[8:]
+	}
+	return string(name) == si.name
+}
+
 // uvarint reads a varint length at b[i:]; j is the position after it, or
 // -1 when it is malformed or larger than any slice.
+// Hot loops test for a one-byte varint themselves before calling it.
 func uvarint(b []byte, i int) (v, j int) {
-	if i < len(b) && b[i] < 0x80 {
-		return int(b[i]), i + 1
-	}
 	if i >= len(b) {
 		return 0, -1
 	}
@@ -92,7 +115,12 @@ func (d *decoder) decodeFast(b *batch, rec []byte) bool {
 		if fs[pos] != 0x0a {
 			return false
 		}
-		el, i := uvarint(fs, pos+1)
+		el, i := 0, pos+2
+		if i <= len(fs) && fs[i-1] < 0x80 {
+			el = int(fs[i-1])
+		} else {
+			el, i = uvarint(fs, pos+1)
+		}
 		if i < 0 || el > len(fs)-i {
 			return false
 		}
@@ -106,7 +134,10 @@ func (d *decoder) decodeFast(b *batch, rec []byte) bool {
 			return false
 		}
 		name := entry[2:v]
-		fl, j := uvarint(entry, v+1)
+		fl, j := int(entry[v+1]), v+2
+		if fl >= 0x80 {
+			fl, j = uvarint(entry, v+1)
+		}
 		if j < 0 || j+fl != len(entry) {
 			return false
 		}
@@ -114,7 +145,7 @@ func (d *decoder) decodeFast(b *batch, rec []byte) bool {
 		// Writers emit features in the same order in every record: try the
 		// slot after the previous one before hashing the name.
 		s := d.next
-		if s >= len(slots) || slots[s].name != string(name) {
+		if s >= len(slots) || !slots[s].is(name, entry) {
 			var ok bool
 			if s, ok = p.slots[string(name)]; !ok {
 				if p.strict {
@@ -138,7 +169,10 @@ func (d *decoder) decodeFast(b *batch, rec []byte) bool {
 		}
 		// Feature: tag, len, then the list message: empty, or one packed
 		// field 0x0a len payload.
-		ll, k := uvarint(fb, 1)
+		ll, k := int(fb[1]), 2
+		if ll >= 0x80 {
+			ll, k = uvarint(fb, 1)
+		}
 		if k < 0 || k+ll != len(fb) {
 			return false
 		}
@@ -150,7 +184,12 @@ func (d *decoder) decodeFast(b *batch, rec []byte) bool {
 				}
 				continue
 			}
-			n, m := uvarint(fb, k+1)
+			n, m := 0, k+2
+			if m <= len(fb) && fb[m-1] < 0x80 {
+				n = int(fb[m-1])
+			} else {
+				n, m = uvarint(fb, k+1)
+			}
 			if m < 0 || m+n != len(fb) {
 				return false
 			}

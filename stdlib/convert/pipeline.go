@@ -572,8 +572,15 @@ func (c *conversion) writeChunk(idx int, path string, chunk int, in <-chan *batc
 			}
 		}
 		if b.rows > 0 {
+			groups := cw.w.ordinal
 			if err = cw.w.add(b.pages, b.rows); err != nil {
 				return fmt.Errorf("convert: writing %s: %w", out, err)
+			}
+			if cw.w.ordinal != groups {
+				// A row group went to the file: start writing it to disk
+				// while the rest of the chunk is converted, so that Commit
+				// has less to wait for.
+				cw.f.StartWriteback()
 			}
 			cw.rows += int64(b.rows)
 		}
