@@ -860,8 +860,12 @@ func newPQFile(l *pqLayout, w io.Writer, maxRows int) (*pqFile, error) {
 	}
 	l.mu.Unlock()
 	if f.cols == nil {
-		f.cols = make([][]byte, len(l.maxDef))
+		if cols, ok := spareColumns.Get().([][]byte); ok {
+			f.cols = cols
+		}
 	}
+	// Buffers of another layout: keep as many as fit.
+	f.cols = slices.Grow(f.cols[:0:min(cap(f.cols), len(l.maxDef))], len(l.maxDef))[:len(l.maxDef)]
 	if err := f.write(parquetMagic); err != nil {
 		return nil, err
 	}
@@ -985,6 +989,20 @@ func (f *pqFile) writeDictPage(i int) (int64, error) {
 		return 0, err
 	}
 	return int64(len(hdr) + len(plain)), nil
+}
+
+// spareColumns keeps row group buffers ([][]byte, one per column) of
+// finished conversions for the next ones, like spareBatches.
+var spareColumns sync.Pool
+
+// release hands the buffers of finished files to later conversions.
+func (l *pqLayout) release() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, cols := range l.free {
+		spareColumns.Put(cols)
+	}
+	l.free = nil
 }
 
 // release hands the row group buffers to the next file.
