@@ -61,7 +61,8 @@ func Open(path string, opts ReaderOptions) (*Reader, error) {
 }
 
 // NewReader returns a Reader of the records in src. Closing the Reader does
-// not close src.
+// not close src. Close it when done: a compressed stream is inflated by a
+// goroutine that Close stops.
 func NewReader(src io.Reader, opts ReaderOptions) (*Reader, error) {
 	size := opts.BufferSize
 	if size <= 0 {
