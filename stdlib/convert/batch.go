@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"unicode/utf8"
 	"unsafe"
 
@@ -22,7 +23,6 @@ type colBuf struct {
 	voffs []int32 // bytes value offsets (len values+1)
 	offs  []int32 // list offsets (len rows+1)
 	nulls []int32 // rows that are null
-	rows  int
 }
 
 // colHint remembers the capacities one column of a batch needed.
@@ -105,7 +105,6 @@ func (c *colBuf) reset(mode colMode, e elemType) {
 		c.offs = append(c.offs, 0)
 	}
 	c.nulls = c.nulls[:0]
-	c.rows = 0
 }
 
 // appendZero appends a placeholder value under a null scalar.
@@ -154,14 +153,16 @@ type decoder struct {
 	tmpI    []int64
 	tmpB    [][]byte
 	next    int // predicted slot of the next feature
+	slots   []slotInfo
 	one     onePass
-	twoPass bool // always use the two-pass path (tests compare both)
+	skip    int // tests: 1 skips decodeFast, 2 also onePass (they compare the paths)
 }
 
 func newDecoder(p *plan) *decoder {
 	n := len(p.names)
 	d := &decoder{p: p, present: make([]bool, n), lens: make([]int, n), offs: make([]int, n)}
 	d.one = onePass{d: d, seen: make([]uint32, n)}
+	d.slots = fastSlots(p)
 	return d
 }
 
@@ -201,6 +202,13 @@ func (o *onePass) VisitFeature(name, fb []byte, off int) error {
 		return errSlow // a repeated name: the last one wins
 	}
 	o.seen[s] = o.gen
+	return o.add(s, fb)
+}
+
+// add appends the serialized Feature fb of slot s to its columns.
+func (o *onePass) add(s int, fb []byte) error {
+	d := o.d
+	p := d.p
 	cols := p.slotCols[s]
 	pc := &p.cols[cols[0]]
 	c := &o.b.cols[cols[0]]
@@ -328,9 +336,6 @@ func (d *decoder) decodeBatch(b *batch, skip bool, name string) {
 			continue
 		}
 		b.rows++
-		for c := range b.cols {
-			b.cols[c].rows = b.rows
-		}
 	}
 }
 
@@ -355,10 +360,18 @@ func (d *decoder) rollback(b *batch) {
 }
 
 func (d *decoder) decodeRecord(b *batch, rec []byte) *mismatch {
-	if !d.twoPass && d.decodeOnePass(b, rec) {
-		return nil
+	if d.skip < 1 {
+		if d.decodeFast(b, rec) {
+			return nil
+		}
+		d.rollback(b)
 	}
-	d.rollback(b)
+	if d.skip < 2 {
+		if d.decodeOnePass(b, rec) {
+			return nil
+		}
+		d.rollback(b)
+	}
 	return d.decodeTwoPass(b, rec)
 }
 
@@ -366,19 +379,31 @@ func (d *decoder) decodeRecord(b *batch, rec []byte) *mismatch {
 // partly appended and needs the two-pass path.
 func (d *decoder) decodeOnePass(b *batch, rec []byte) bool {
 	o := &d.one
+	o.begin(b)
+	if err := example.WalkFeatures(rec, o); err != nil {
+		o.b = nil
+		return false
+	}
+	return o.finish()
+}
+
+// begin starts a record of batch b.
+func (o *onePass) begin(b *batch) {
 	o.gen++
 	if o.gen == 0 {
 		clear(o.seen)
 		o.gen = 1
 	}
 	o.b, o.row = b, int32(b.rows)
-	d.next = 0
-	err := example.WalkFeatures(rec, o)
+	o.d.next = 0
+}
+
+// finish appends nulls for the features the record lacks; false means one
+// of them is not nullable.
+func (o *onePass) finish() bool {
+	p := o.d.p
+	b := o.b
 	o.b = nil
-	if err != nil {
-		return false
-	}
-	p := d.p
 	for s, g := range o.seen {
 		if g == o.gen {
 			continue
@@ -571,30 +596,45 @@ func appendPayload(c *colBuf, e elemType, k example.Kind, pl []byte) bool {
 			c.f32 = append(c.f32, math.Float32frombits(binary.LittleEndian.Uint32(pl[i:])))
 		}
 		return true
-	case k == example.KindInt64 && (e == elemI64 || e == elemI32):
+	case k == example.KindInt64 && e == elemI64:
 		if len(pl) > 0 && pl[len(pl)-1] >= 0x80 {
 			return false
 		}
-		n0 := c.nvals(e)
-		for i := 0; i < len(pl); {
-			var v uint64
+		// There are at most len(pl) values: write them into the spare
+		// capacity, then extend the slice over what was written.
+		n0 := len(c.i64)
+		c.i64 = slices.Grow(c.i64, len(pl))
+		out := c.i64[n0 : n0+len(pl)]
+		j := 0
+		for i := 0; i < len(pl); j++ {
 			if b := pl[i]; b < 0x80 {
-				v = uint64(b)
+				out[j] = int64(b)
 				i++
-			} else {
-				var n int
-				v, n = binary.Uvarint(pl[i:])
-				if n <= 0 {
-					c.truncVals(e, n0) // nothing half appended
-					return false
-				}
-				i += n
+				continue
 			}
-			if e == elemI64 {
-				c.i64 = append(c.i64, int64(v))
-			} else {
-				c.i32 = append(c.i32, int32(int64(v)))
+			v, n := binary.Uvarint(pl[i:])
+			if n <= 0 {
+				c.i64 = c.i64[:n0] // nothing half appended
+				return false
 			}
+			out[j] = int64(v)
+			i += n
+		}
+		c.i64 = c.i64[:n0+j]
+		return true
+	case k == example.KindInt64 && e == elemI32:
+		if len(pl) > 0 && pl[len(pl)-1] >= 0x80 {
+			return false
+		}
+		n0 := len(c.i32)
+		for i := 0; i < len(pl); {
+			v, n := binary.Uvarint(pl[i:])
+			if n <= 0 {
+				c.i32 = c.i32[:n0]
+				return false
+			}
+			c.i32 = append(c.i32, int32(int64(v)))
+			i += n
 		}
 		return true
 	}

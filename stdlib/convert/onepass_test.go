@@ -1,6 +1,7 @@
 package convert
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -8,21 +9,13 @@ import (
 	"github.com/gopherlab/gopherlab/stdlib/convert/example"
 )
 
-// TestOnePassMatchesTwoPass decodes records that leave the one-pass fast
-// path part way (repeated names, empty or missing values, unpacked lists,
-// wide varints, kind conflicts) and checks the columns and errors equal
+// TestOnePassMatchesTwoPass decodes records that leave the fast paths part
+// way (repeated names, empty or missing values, unpacked lists, wide
+// varints, kind conflicts, long entries) and checks that the columns and
+// errors of the default decoder, and of the one-pass decoder alone, equal
 // those of the two-pass decoder.
 func TestOnePassMatchesTwoPass(t *testing.T) {
-	cols := []column{
-		{Name: "f", Feature: "f", kind: example.KindFloat, mode: modeScalar, elem: elemF32, Nullable: true},
-		{Name: "i", Feature: "i", kind: example.KindInt64, mode: modeScalar, elem: elemI64, Nullable: true},
-		{Name: "s", Feature: "s", kind: example.KindBytes, mode: modeScalar, elem: elemString},
-		{Name: "fl", Feature: "fl", kind: example.KindFloat, mode: modeList, elem: elemF32, Nullable: true},
-		{Name: "il", Feature: "il", kind: example.KindInt64, mode: modeList, elem: elemI64},
-		{Name: "e_0", Feature: "e", kind: example.KindInt64, mode: modeElem, Index: 0, Width: 2, elem: elemI64, Nullable: true},
-		{Name: "e_1", Feature: "e", kind: example.KindInt64, mode: modeElem, Index: 1, Width: 2, elem: elemI64, Nullable: true},
-		{Name: "b", Feature: "b", kind: example.KindBytes, mode: modeList, elem: elemBinary, Nullable: true},
-	}
+	cols := testDecodeCols()
 	full := func(f float32, i int64) map[string]example.Feature {
 		return map[string]example.Feature{
 			"f": example.Floats(f), "i": example.Int64s(i), "s": example.Strings("x"),
@@ -59,6 +52,11 @@ func TestOnePassMatchesTwoPass(t *testing.T) {
 		{"wrong width", [][]byte{enc(packed, with(full(1, 2), func(m map[string]example.Feature) { m["e"] = example.Int64s(1, 2, 3) })), enc(packed, full(3, 4))}, `feature "e"`},
 		{"required missing", [][]byte{enc(packed, with(full(1, 2), func(m map[string]example.Feature) { delete(m, "s") })), enc(packed, full(3, 4))}, `feature "s"`},
 		{"varint overflow", [][]byte{overflow, enc(packed, full(3, 4))}, `feature "il"`},
+		{"long lists", [][]byte{enc(packed, with(full(1, 2), func(m map[string]example.Feature) {
+			m["fl"] = example.Floats(make([]float32, 100)...)
+			m["il"] = example.Int64s(seq(300)...)
+		})), enc(packed, full(3, 4))}, ""},
+		{"empty lists", [][]byte{enc(packed, with(full(1, 2), func(m map[string]example.Feature) { m["fl"] = example.Floats(); m["il"] = example.Int64s() }))}, ""},
 		{"unknown feature", [][]byte{enc(packed, with(full(1, 2), func(m map[string]example.Feature) { m["zz"] = example.Floats(1) })), enc(packed, full(3, 4))}, `feature "zz"`},
 	}
 	for _, tc := range tests {
@@ -67,7 +65,7 @@ func TestOnePassMatchesTwoPass(t *testing.T) {
 			if err := p.finish(); err != nil {
 				t.Fatal(err)
 			}
-			decode := func(twoPass, skip bool) *batch {
+			decode := func(path int, skip bool) *batch {
 				b := &batch{}
 				for i, r := range tc.records {
 					b.raw = append(b.raw, r...)
@@ -75,30 +73,109 @@ func TestOnePassMatchesTwoPass(t *testing.T) {
 					b.offsets = append(b.offsets, int64(i*100))
 				}
 				d := newDecoder(p)
-				d.twoPass = twoPass
+				d.skip = path
 				d.decodeBatch(b, skip, "in.tfrecords")
 				return b
 			}
 			for _, skip := range []bool{false, true} {
-				one, two := decode(false, skip), decode(true, skip)
-				if tc.wantErr != "" && !skip && (one.err == nil || !strings.Contains(one.err.Error(), tc.wantErr)) {
-					t.Fatalf("error %v, want one naming %s", one.err, tc.wantErr)
-				}
-				if tc.wantErr == "" && one.err != nil {
-					t.Fatalf("error %v", one.err)
-				}
-				if tc.wantErr != "" && skip && (one.skipped != 1 || one.rows != len(tc.records)-1) {
-					t.Fatalf("skip: rows %d skipped %d", one.rows, one.skipped)
-				}
-				if !reflect.DeepEqual(errString(one.err), errString(two.err)) || one.rows != two.rows || !reflect.DeepEqual(one.skipErrs, two.skipErrs) {
-					t.Fatalf("skip=%v: one-pass rows %d err %v, two-pass rows %d err %v", skip, one.rows, one.err, two.rows, two.err)
-				}
-				if one.err == nil && !reflect.DeepEqual(one.cols, two.cols) {
-					t.Fatalf("skip=%v: columns differ\none-pass %+v\ntwo-pass %+v", skip, one.cols, two.cols)
+				for path := 0; path < 2; path++ {
+					one, two := decode(path, skip), decode(2, skip)
+					if tc.wantErr != "" && !skip && (one.err == nil || !strings.Contains(one.err.Error(), tc.wantErr)) {
+						t.Fatalf("error %v, want one naming %s", one.err, tc.wantErr)
+					}
+					if tc.wantErr == "" && one.err != nil {
+						t.Fatalf("error %v", one.err)
+					}
+					if tc.wantErr != "" && skip && (one.skipped != 1 || one.rows != len(tc.records)-1) {
+						t.Fatalf("skip: rows %d skipped %d", one.rows, one.skipped)
+					}
+					if !reflect.DeepEqual(errString(one.err), errString(two.err)) || one.rows != two.rows || !reflect.DeepEqual(one.skipErrs, two.skipErrs) {
+						t.Fatalf("skip=%v: one-pass rows %d err %v, two-pass rows %d err %v", skip, one.rows, one.err, two.rows, two.err)
+					}
+					if one.err == nil && !sameCols(one.cols, two.cols) {
+						t.Fatalf("skip=%v: columns differ\none-pass %+v\ntwo-pass %+v", skip, one.cols, two.cols)
+					}
 				}
 			}
 		})
 	}
+}
+
+// testDecodeCols is a plan with every column mode and element kind.
+func testDecodeCols() []column {
+	return []column{
+		{Name: "f", Feature: "f", kind: example.KindFloat, mode: modeScalar, elem: elemF32, Nullable: true},
+		{Name: "i", Feature: "i", kind: example.KindInt64, mode: modeScalar, elem: elemI64, Nullable: true},
+		{Name: "s", Feature: "s", kind: example.KindBytes, mode: modeScalar, elem: elemString},
+		{Name: "fl", Feature: "fl", kind: example.KindFloat, mode: modeList, elem: elemF32, Nullable: true},
+		{Name: "il", Feature: "il", kind: example.KindInt64, mode: modeList, elem: elemI64},
+		{Name: "e_0", Feature: "e", kind: example.KindInt64, mode: modeElem, Index: 0, Width: 2, elem: elemI64, Nullable: true},
+		{Name: "e_1", Feature: "e", kind: example.KindInt64, mode: modeElem, Index: 1, Width: 2, elem: elemI64, Nullable: true},
+		{Name: "b", Feature: "b", kind: example.KindBytes, mode: modeList, elem: elemBinary, Nullable: true},
+	}
+}
+
+// decodePaths decodes records with the default decoder, the one-pass
+// decoder alone and the two-pass decoder.
+func decodePaths(p *plan, records [][]byte, skip bool) [3]*batch {
+	var out [3]*batch
+	for path := range out {
+		b := &batch{}
+		for i, r := range records {
+			b.raw = append(b.raw, r...)
+			b.ends = append(b.ends, len(b.raw))
+			b.offsets = append(b.offsets, int64(i*100))
+		}
+		d := newDecoder(p)
+		d.skip = path
+		d.decodeBatch(b, skip, "in.tfrecords")
+		out[path] = b
+	}
+	return out
+}
+
+// FuzzDecodePaths feeds arbitrary records to the three decoders: none may
+// panic, and all must give the two-pass decoder's columns and errors.
+func FuzzDecodePaths(f *testing.F) {
+	m := map[string]example.Feature{
+		"f": example.Floats(1.5), "i": example.Int64s(300), "s": example.Strings("x"),
+		"fl": example.Floats(1, 2, 3), "il": example.Int64s(1, 200, -3), "e": example.Int64s(4, 5),
+		"b": example.Bytes([]byte{0xff}, nil),
+	}
+	f.Add(example.MarshalOptions{}.AppendExample(nil, &example.Example{Features: m}))
+	f.Add(example.MarshalOptions{Unpacked: true}.AppendExample(nil, &example.Example{Features: m}))
+	delete(m, "fl")
+	m["il"] = example.Int64s()
+	f.Add(example.MarshalOptions{}.AppendExample(nil, &example.Example{Features: m}))
+	f.Add([]byte{})
+	var plans []*plan
+	for _, strict := range []bool{true, false} {
+		p := &plan{cols: testDecodeCols(), strict: strict}
+		if err := p.finish(); err != nil {
+			f.Fatal(err)
+		}
+		plans = append(plans, p)
+	}
+	f.Fuzz(func(t *testing.T, rec []byte) {
+		for _, p := range plans {
+			for _, skip := range []bool{false, true} {
+				b := decodePaths(p, [][]byte{rec, rec}, skip)
+				for path := 0; path < 2; path++ {
+					if errString(b[path].err) != errString(b[2].err) || b[path].rows != b[2].rows || b[path].skipped != b[2].skipped {
+						t.Fatalf("path %d skip=%v: rows %d err %v; two-pass rows %d err %v", path, skip, b[path].rows, b[path].err, b[2].rows, b[2].err)
+					}
+					if b[2].err == nil && !sameCols(b[path].cols, b[2].cols) {
+						t.Fatalf("path %d skip=%v: columns differ\n%+v\n%+v", path, skip, b[path].cols, b[2].cols)
+					}
+				}
+			}
+		}
+	})
+}
+
+// sameCols compares column buffers by content (an empty slice equals nil).
+func sameCols(a, b []colBuf) bool {
+	return fmt.Sprintf("%+v", a) == fmt.Sprintf("%+v", b)
 }
 
 func errString(err error) string {

@@ -185,11 +185,19 @@ func (c *conversion) fail(err error) {
 // maxRawReserve bounds the record bytes reserved up front for one batch.
 const maxRawReserve = 32 << 20
 
+// spareBatches keeps the batches of finished conversions for the next
+// ones, so that a run of conversions does not allocate (and fault in) fresh
+// buffers each time; the garbage collector empties it when memory is idle.
+var spareBatches sync.Pool
+
 func (c *conversion) getBatch() *batch {
 	select {
 	case b := <-c.free:
 		return b
 	default:
+	}
+	if b, ok := spareBatches.Get().(*batch); ok {
+		return b
 	}
 	// A new batch starts with the capacities earlier batches needed, so
 	// that filling it does not copy while growing.
@@ -286,6 +294,10 @@ func runConversion(parent context.Context, files []string, outDir string, p *pla
 	fileWG.Wait()
 	close(c.work)
 	workers.Wait()
+	for len(c.free) > 0 {
+		spareBatches.Put(<-c.free)
+	}
+	layout.release()
 
 	res.Files = sortFiles(c.outs)
 	for _, o := range c.outs {
@@ -572,8 +584,15 @@ func (c *conversion) writeChunk(idx int, path string, chunk int, in <-chan *batc
 			}
 		}
 		if b.rows > 0 {
+			groups := cw.w.ordinal
 			if err = cw.w.add(b.pages, b.rows); err != nil {
 				return fmt.Errorf("convert: writing %s: %w", out, err)
+			}
+			if cw.w.ordinal != groups {
+				// A row group went to the file: start writing it to disk
+				// while the rest of the chunk is converted, so that Commit
+				// has less to wait for.
+				cw.f.StartWriteback()
 			}
 			cw.rows += int64(b.rows)
 		}

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/parquet"
 	"github.com/apache/arrow/go/v15/parquet/file"
 	"github.com/apache/arrow/go/v15/parquet/metadata"
 	"github.com/gopherlab/gopherlab/stdlib/convert/example"
@@ -151,6 +153,80 @@ func TestColumnStatistics(t *testing.T) {
 		}
 		if tt.nulls >= 0 && st.NullCount() != tt.nulls {
 			t.Errorf("%s: null count %d, want %d", tt.col, st.NullCount(), tt.nulls)
+		}
+	}
+}
+
+// Small non-negative ints (categories, list entries) are stored as
+// dictionary indexes; pages whose values do not fit a small dictionary
+// (negative or large values) fall back to PLAIN in the same column chunk.
+// Both kinds of chunk, with nulls, empty lists and int32 columns, must read
+// back exactly, and the small-category chunks must carry a dictionary.
+func TestDictionaryEncodedInts(t *testing.T) {
+	dir := t.TempDir()
+	var exs []*example.Example
+	for i := 0; i < 1000; i++ {
+		e := example.New().Set("cat", example.Int64s(int64(i%10))).Set("cats", example.Int64s(seq(i%6)...))
+		if i%3 != 0 {
+			e.Set("maybe", example.Int64s(int64(i%7)))
+		}
+		// Batches of 64: every third one leaves the dictionary range.
+		v := int64(i % 50)
+		if (i/64)%3 == 2 {
+			v = int64(i) * -1000003
+		}
+		e.Set("mixed", example.Int64s(v, 3))
+		e.Set("small32", example.Int64s(int64(i%5)))
+		exs = append(exs, e)
+	}
+	in := filepath.Join(dir, "dict.tfrecords")
+	writeExamples(t, in, tfrecord.None, exs)
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "cat", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "cats", Type: arrow.ListOf(arrow.PrimitiveTypes.Int64)},
+		{Name: "maybe", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+		{Name: "mixed", Type: arrow.ListOf(arrow.PrimitiveTypes.Int64)},
+		{Name: "small32", Type: arrow.ListOf(arrow.PrimitiveTypes.Int32)},
+	}, nil)
+	res, err := TFRecordsToParquet(ctx, []string{in}, filepath.Join(dir, "pq"), Options{Schema: schema, BatchSize: 64, RowGroupSize: 400})
+	if err != nil {
+		t.Fatal(err)
+	}
+	back := filepath.Join(dir, "back.tfrecords")
+	if _, err := ParquetToTFRecords(ctx, res.Files, back, TFRecordOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	sameExamples(t, readExamples(t, back), exs)
+
+	rdr, err := file.OpenParquetFile(res.Files[0], false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rdr.Close()
+	if rdr.NumRowGroups() != 3 {
+		t.Fatalf("%d row groups, want 3", rdr.NumRowGroups())
+	}
+	for _, name := range []string{"cats.list.element", "maybe", "mixed.list.element", "small32.list.element"} {
+		i := rdr.MetaData().Schema.ColumnIndexByName(name)
+		for g := 0; g < rdr.NumRowGroups(); g++ {
+			cc, err := rdr.MetaData().RowGroup(g).ColumnChunk(i)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !cc.HasDictionaryPage() {
+				t.Errorf("%s, row group %d: no dictionary page", name, g)
+			}
+			// PLAIN pages: the dictionary page, and fallback data pages in
+			// "mixed" only.
+			plain := 0
+			for _, st := range cc.EncodingStats() {
+				if st.Encoding == parquet.Encodings.Plain {
+					plain++
+				}
+			}
+			if want := map[bool]int{false: 1, true: 2}[name == "mixed.list.element"]; plain != want {
+				t.Errorf("%s, row group %d: %d PLAIN page kinds, want %d (%v)", name, g, plain, want, cc.EncodingStats())
+			}
 		}
 	}
 }

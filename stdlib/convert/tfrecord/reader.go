@@ -61,7 +61,8 @@ func Open(path string, opts ReaderOptions) (*Reader, error) {
 }
 
 // NewReader returns a Reader of the records in src. Closing the Reader does
-// not close src.
+// not close src. Close it when done: a compressed stream is inflated by a
+// goroutine that Close stops.
 func NewReader(src io.Reader, opts ReaderOptions) (*Reader, error) {
 	size := opts.BufferSize
 	if size <= 0 {
@@ -102,15 +103,17 @@ func NewReader(src io.Reader, opts ReaderOptions) (*Reader, error) {
 			return nil, &Error{File: r.name, Compressed: true, Err: fmt.Errorf("%w: cannot open GZIP stream: %v (is the file really GZIP-compressed?)", ErrCorrupt, err)}
 		}
 		zr.Multistream(true)
-		r.closers = append(r.closers, zr)
-		r.br = bufio.NewReaderSize(zr, size)
+		ra := newReadAhead(zr)
+		r.closers = append(r.closers, zr, ra)
+		r.br = bufio.NewReaderSize(ra, size)
 	case Zlib:
 		zr, err := zlib.NewReader(raw)
 		if err != nil {
 			return nil, &Error{File: r.name, Compressed: true, Err: fmt.Errorf("%w: cannot open ZLIB stream: %v (is the file really ZLIB-compressed?)", ErrCorrupt, err)}
 		}
-		r.closers = append(r.closers, zr)
-		r.br = bufio.NewReaderSize(zr, size)
+		ra := newReadAhead(zr)
+		r.closers = append(r.closers, zr, ra)
+		r.br = bufio.NewReaderSize(ra, size)
 	}
 	return r, nil
 }

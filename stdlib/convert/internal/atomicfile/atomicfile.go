@@ -42,6 +42,15 @@ func Create(path string) (*File, error) {
 // Path returns the final path the file gets on Commit.
 func (f *File) Path() string { return f.final }
 
+// StartWriteback starts writing what was written so far to stable storage
+// without waiting, so that Commit has less left to flush. Writers call it
+// after each large piece.
+func (f *File) StartWriteback() {
+	if !f.done {
+		f.startWriteback()
+	}
+}
+
 // Commit flushes the file to stable storage, closes it and renames it to its
 // final path.
 func (f *File) Commit() error {

@@ -1,0 +1,230 @@
+package convert
+
+import (
+	"encoding/binary"
+	"math"
+
+	"github.com/gopherlab/gopherlab/stdlib/convert/example"
+)
+
+// fastKind says how decodeFast appends a feature straight from its packed
+// payload; fastNone features go through onePass.add.
+type fastKind uint8
+
+const (
+	fastNone    fastKind = iota
+	fastF32              // float32 scalar column
+	fastI64              // int64 scalar column
+	fastF32List          // list<float32> column
+	fastI64List          // list<int64> column
+)
+
+// slotInfo is what decodeFast needs of a feature slot.
+type slotInfo struct {
+	name string
+	head uint64 // the name's first 8 bytes (zero padded), little-endian
+	kind fastKind
+	tag  byte // first byte of the Feature: its list field, length-delimited
+	col  int  // the slot's (first) column
+}
+
+func fastSlots(p *plan) []slotInfo {
+	out := make([]slotInfo, len(p.names))
+	for s, name := range p.names {
+		ci := p.slotCols[s][0]
+		c := &p.cols[ci]
+		k := fastNone
+		switch {
+		case c.mode == modeScalar && c.elem == elemF32 && c.kind == example.KindFloat:
+			k = fastF32
+		case c.mode == modeScalar && c.elem == elemI64 && c.kind == example.KindInt64:
+			k = fastI64
+		case c.mode == modeList && c.elem == elemF32 && c.kind == example.KindFloat:
+			k = fastF32List
+		case c.mode == modeList && c.elem == elemI64 && c.kind == example.KindInt64:
+			k = fastI64List
+		}
+		var head [8]byte
+		copy(head[:], name)
+		out[s] = slotInfo{name: name, head: binary.LittleEndian.Uint64(head[:]), kind: k, tag: byte(p.kinds[s])<<3 | 2, col: ci}
+	}
+	return out
+}
+
+// is reports whether name, which starts at entry[2], is the slot's name.
+// Names are compared a word at a time: the entry holds at least 4 bytes
+// after a name (value tag, length, and a Feature's tag and length) so a
+// word load at entry[2:] stays inside it for names of up to 4 bytes.
+func (si *slotInfo) is(name, entry []byte) bool {
+	n := len(name)
+	if n != len(si.name) {
+		return false
+	}
+	if len(entry) >= 10 {
+		w := binary.LittleEndian.Uint64(entry[2:10])
+		if n < 8 {
+			w &= 1<<(8*uint(n)) - 1
+		}
+		if w != si.head {
+			return false
+		}
+		return n <= 8 || string(name[8:]) == si.name[8:]
+	}
+	return string(name) == si.name
+}
+
+// uvarint reads a varint length at b[i:]; j is the position after it, or
+// -1 when it is malformed or larger than any slice.
+// Hot loops test for a one-byte varint themselves before calling it.
+func uvarint(b []byte, i int) (v, j int) {
+	if i >= len(b) {
+		return 0, -1
+	}
+	u, n := binary.Uvarint(b[i:])
+	if n <= 0 || u > math.MaxInt32 {
+		return 0, -1
+	}
+	return int(u), i + n
+}
+
+// decodeFast appends a record laid out as every TensorFlow writer lays out
+// an Example — field 1 only; map entries of key then value; float and int64
+// lists as one packed field — in a single loop over its bytes, without a
+// call per feature. Anything else (other layouts, SequenceExample, bytes
+// and expanded features are handed to onePass.add) returns false with the
+// record partly appended; the caller rolls it back and uses the general
+// decoders, which also name any error.
+func (d *decoder) decodeFast(b *batch, rec []byte) bool {
+	o := &d.one
+	o.begin(b)
+	if len(rec) == 0 {
+		return o.finish()
+	}
+	if rec[0] != 0x0a {
+		return false
+	}
+	l, i := uvarint(rec, 1)
+	if i < 0 || i+l != len(rec) {
+		return false
+	}
+	fs := rec[i:]
+	slots := d.slots
+	p := d.p
+	for pos := 0; pos < len(fs); {
+		// Map entry: 0x0a len, key (0x0a len name), value (0x12 len Feature).
+		if fs[pos] != 0x0a {
+			return false
+		}
+		el, i := 0, pos+2
+		if i <= len(fs) && fs[i-1] < 0x80 {
+			el = int(fs[i-1])
+		} else {
+			el, i = uvarint(fs, pos+1)
+		}
+		if i < 0 || el > len(fs)-i {
+			return false
+		}
+		entry := fs[i : i+el]
+		pos = i + el
+		if len(entry) < 4 || entry[0] != 0x0a || entry[1] >= 0x80 {
+			return false
+		}
+		v := 2 + int(entry[1])
+		if v+2 > len(entry) || entry[v] != 0x12 {
+			return false
+		}
+		name := entry[2:v]
+		fl, j := int(entry[v+1]), v+2
+		if fl >= 0x80 {
+			fl, j = uvarint(entry, v+1)
+		}
+		if j < 0 || j+fl != len(entry) {
+			return false
+		}
+		fb := entry[j:]
+		// Writers emit features in the same order in every record: try the
+		// slot after the previous one before hashing the name.
+		s := d.next
+		if s >= len(slots) || !slots[s].is(name, entry) {
+			var ok bool
+			if s, ok = p.slots[string(name)]; !ok {
+				if p.strict {
+					return false
+				}
+				d.next = len(slots)
+				continue
+			}
+		}
+		d.next = s + 1
+		if o.seen[s] == o.gen {
+			return false // a repeated name: the last one wins
+		}
+		o.seen[s] = o.gen
+		si := &slots[s]
+		if si.kind == fastNone || len(fb) < 2 || fb[0] != si.tag {
+			if o.add(s, fb) != nil {
+				return false
+			}
+			continue
+		}
+		// Feature: tag, len, then the list message: empty, or one packed
+		// field 0x0a len payload.
+		ll, k := int(fb[1]), 2
+		if ll >= 0x80 {
+			ll, k = uvarint(fb, 1)
+		}
+		if k < 0 || k+ll != len(fb) {
+			return false
+		}
+		var pl []byte
+		if ll > 0 {
+			if fb[k] != 0x0a {
+				if o.add(s, fb) != nil {
+					return false
+				}
+				continue
+			}
+			n, m := 0, k+2
+			if m <= len(fb) && fb[m-1] < 0x80 {
+				n = int(fb[m-1])
+			} else {
+				n, m = uvarint(fb, k+1)
+			}
+			if m < 0 || m+n != len(fb) {
+				return false
+			}
+			pl = fb[m:]
+		}
+		c := &b.cols[si.col]
+		switch si.kind {
+		case fastF32:
+			if len(pl) != 4 {
+				if o.add(s, fb) != nil {
+					return false
+				}
+				continue
+			}
+			c.f32 = append(c.f32, math.Float32frombits(binary.LittleEndian.Uint32(pl)))
+		case fastI64:
+			x, n := binary.Uvarint(pl)
+			if n <= 0 || n != len(pl) {
+				if o.add(s, fb) != nil {
+					return false
+				}
+				continue
+			}
+			c.i64 = append(c.i64, int64(x))
+		case fastF32List:
+			if !appendPayload(c, elemF32, example.KindFloat, pl) {
+				return false
+			}
+			c.offs = append(c.offs, int32(len(c.f32)))
+		case fastI64List:
+			if !appendPayload(c, elemI64, example.KindInt64, pl) {
+				return false
+			}
+			c.offs = append(c.offs, int32(len(c.i64)))
+		}
+	}
+	return o.finish()
+}
