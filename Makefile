@@ -29,6 +29,8 @@ deps:
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) generate ./stdlib/symbols
+	@git diff --exit-code --stat -- stdlib/symbols || { echo "stdlib/symbols is stale: commit what go generate wrote"; exit 1; }
 
 # Screenshots and other artifacts of the browser test land in out/artifacts.
 gotest:
