@@ -151,3 +151,43 @@ func TestPubSocketRejectsNonSubscribers(t *testing.T) {
 		t.Fatal("SendFrames on a closed socket succeeded")
 	}
 }
+
+func TestPubSocketSendMessagesFiltersEachMessage(t *testing.T) {
+	p, err := ListenPub("tcp://127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	ep := "tcp://" + p.Addr().String()
+	onlyA := dialSub(t, p, ep, "a")
+	all := dialSub(t, p, ep, "")
+	batch := [][][]byte{
+		{[]byte("a.status"), []byte("busy")},
+		{[]byte("b.input"), []byte("code")},
+		{[]byte("a.result"), []byte(strings.Repeat("r", 300))},
+	}
+	if err := p.SendMessages(batch...); err != nil {
+		t.Fatal(err)
+	}
+	recv := func(s zmq4.Socket) string {
+		for {
+			m, err := s.Recv()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(m.Frames[1]) != "probe" {
+				return string(m.Frames[1])
+			}
+		}
+	}
+	for _, want := range []string{"busy", "code", strings.Repeat("r", 300)} {
+		if got := recv(all); got != want {
+			t.Fatalf("catch-all subscriber got %q, want %q", got, want)
+		}
+	}
+	for _, want := range []string{"busy", strings.Repeat("r", 300)} {
+		if got := recv(onlyA); got != want {
+			t.Fatalf("subscriber to a got %q, want %q", got, want)
+		}
+	}
+}
