@@ -35,7 +35,7 @@ func orDefault(p *bool, def bool) bool {
 // stored in the history once the status idle is out, so that neither
 // costs the frontend time.
 func (s *Server) execute(m *wire.Message) {
-	busy := s.iopubMessage("status", m, map[string]string{"execution_state": "busy"})
+	busy := s.iopubMessage("status", m, statusContent("busy"))
 	var c executeRequest
 	if err := m.Decode(&c); err != nil {
 		s.publishAll(busy)

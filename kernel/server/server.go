@@ -6,6 +6,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log"
@@ -310,7 +311,7 @@ func (s *Server) iopubMessage(msgType string, parent *wire.Message, content any)
 		return nil
 	}
 	if parent != nil {
-		m.ParentHeader = parent.Header
+		m.SetParent(parent)
 	}
 	m.Identities = [][]byte{[]byte("kernel." + s.session + "." + msgType)}
 	return m
@@ -341,7 +342,19 @@ func (s *Server) reply(sock *wire.Socket, m *wire.Message, msgType string, conte
 }
 
 func (s *Server) status(state string, parent *wire.Message) {
-	s.publish("status", parent, map[string]string{"execution_state": state})
+	s.publish("status", parent, statusContent(state))
+}
+
+// statusContent is the content of a status message, without marshaling
+// the common states.
+func statusContent(state string) any {
+	switch state {
+	case "busy":
+		return json.RawMessage(`{"execution_state":"busy"}`)
+	case "idle":
+		return json.RawMessage(`{"execution_state":"idle"}`)
+	}
+	return map[string]string{"execution_state": state}
 }
 
 // handle answers one request, between status busy and idle. An

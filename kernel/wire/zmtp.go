@@ -160,6 +160,11 @@ func appendFrame(b []byte, flags byte, body []byte) []byte {
 
 // appendMessage appends frames as one multipart message.
 func appendMessage(b []byte, frames [][]byte) []byte {
+	n := 0
+	for _, f := range frames {
+		n += 9 + len(f)
+	}
+	b = slices.Grow(b, n)
 	for i, f := range frames {
 		var flags byte
 		if i < len(frames)-1 {
