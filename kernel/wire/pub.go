@@ -9,19 +9,20 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"time"
 )
 
 // PubSocket is the kernel side of the iopub channel: a ZMQ PUB socket
 // (ZMTP 3.0, NULL security) that writes every message to each subscribed
-// peer on the calling goroutine, in one write system call per peer.
+// peer on the calling goroutine, in one non-blocking write system call per
+// peer.
 //
 // zmq4's PUB socket hands every message to a writer goroutine through a
 // queue, which costs a goroutine wake-up per message; on a busy machine
 // that made iopub messages reach the frontend several hundred microseconds
 // after the shell reply. Messages to one peer keep their order; a peer
-// that has not read for pubWriteTimeout is disconnected (libzmq drops its
-// messages instead), so a stalled frontend cannot hang the kernel.
+// that does not keep up gets a backlog, and past libzmq's high-water mark
+// loses messages as with libzmq, so a stalled frontend never holds up the
+// kernel (see peerWriter).
 type PubSocket struct {
 	ln   net.Listener
 	path string // unix socket file to remove on Close
@@ -32,12 +33,10 @@ type PubSocket struct {
 	wg     sync.WaitGroup
 }
 
-// pubWriteTimeout bounds how long Send waits for one slow subscriber.
-const pubWriteTimeout = 10 * time.Second
-
 type pubPeer struct {
 	c  net.Conn
-	mu sync.Mutex // serializes writes and guards subs
+	w  *peerWriter
+	mu sync.Mutex // guards subs
 	// subs are the subscribed topic prefixes; a message goes to the peer
 	// when its first frame starts with one of them.
 	subs [][]byte
@@ -97,7 +96,7 @@ func (p *PubSocket) accept() {
 // subscriptions until it disconnects.
 func (p *PubSocket) serve(c net.Conn) {
 	defer p.wg.Done()
-	peer := &pubPeer{c: c}
+	peer := &pubPeer{c: c, w: newPeerWriter(c)}
 	r := bufio.NewReader(c)
 	if _, err := handshake(c, r, "PUB", "SUB", "XSUB"); err != nil {
 		c.Close()
@@ -179,15 +178,14 @@ func (p *PubSocket) SendMessages(msgs ...[][]byte) error {
 	}
 	for _, peer := range peers {
 		peer.mu.Lock()
-		out, wantAll := all, true
+		out, n := all, len(msgs)
 		for _, frames := range msgs {
 			if !peer.wants(frames[0]) {
-				wantAll = false
+				out, n = nil, 0
 				break
 			}
 		}
-		if !wantAll {
-			out = nil
+		if out == nil {
 			for i, frames := range msgs {
 				if peer.wants(frames[0]) {
 					start := 0
@@ -195,16 +193,14 @@ func (p *PubSocket) SendMessages(msgs ...[][]byte) error {
 						start = bounds[i-1]
 					}
 					out = append(out, all[start:bounds[i]]...)
+					n++
 				}
 			}
 		}
-		if len(out) > 0 {
-			peer.c.SetWriteDeadline(time.Now().Add(pubWriteTimeout))
-			if _, err := peer.c.Write(out); err != nil {
-				peer.c.Close() // serve sees the error and drops the peer
-			}
-		}
 		peer.mu.Unlock()
+		if n > 0 {
+			peer.w.send(out, n)
+		}
 	}
 	return nil
 }

@@ -191,3 +191,58 @@ func TestPubSocketSendMessagesFiltersEachMessage(t *testing.T) {
 		}
 	}
 }
+
+func TestPubSocketDoesNotWaitForASubscriberThatDoesNotRead(t *testing.T) {
+	p, err := ListenPub("tcp://127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	stalled := dialRaw(t, p, "SUB", "")
+	stalled.c.Write(appendFrame(nil, 0, []byte{1})) // subscribe to everything
+	// Wait until the subscription is in, then stop reading.
+	for {
+		p.SendFrames([][]byte{[]byte("probe")})
+		stalled.c.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+		if _, err := stalled.readMessage(); err == nil {
+			break
+		}
+		stalled.r.Reset(stalled.c) // drop a partly read frame
+	}
+	healthy := dialSub(t, p, "tcp://"+p.Addr().String(), "")
+	big := make([]byte, 256<<10)
+	const total = 60
+	done := make(chan error, 1)
+	go func() {
+		for i := 0; i < total; i++ {
+			if err := p.SendFrames([][]byte{[]byte("t"), []byte(fmt.Sprint(i)), big}); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	// The healthy subscriber gets every message while the other one
+	// reads nothing.
+	for i := 0; i < total; i++ {
+		m, err := healthy.Recv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(m.Frames[0]) == "probe" || (len(m.Frames) == 2 && string(m.Frames[1]) == "probe") {
+			i--
+			continue
+		}
+		if string(m.Frames[1]) != fmt.Sprint(i) {
+			t.Fatalf("healthy subscriber got message %s, want %d", m.Frames[1], i)
+		}
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(peerWriteTimeout / 2):
+		t.Fatal("SendFrames waited for a subscriber that does not read")
+	}
+}

@@ -9,7 +9,6 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"time"
 )
 
 // RouterSocket is the kernel side of the shell, control, stdin and
@@ -27,9 +26,11 @@ import (
 // not knock each other off. Messages to an unknown identity are dropped,
 // as libzmq does.
 //
-// Sends write the whole message to the peer in one write system call on
-// the calling goroutine, as PubSocket does: zmq4's ROUTER passes every
-// message through a queue and a goroutine of its own on each side.
+// Sends write the whole message to the peer in one non-blocking write
+// system call on the calling goroutine, as PubSocket does (zmq4's ROUTER
+// passes every message through a queue and a goroutine of its own on each
+// side); a peer that does not read loses messages past libzmq's
+// high-water mark instead of holding up the kernel (see peerWriter).
 type RouterSocket struct {
 	ln   net.Listener
 	path string // unix socket file to remove on Close
@@ -49,14 +50,10 @@ type RouterSocket struct {
 // together); a peer that sends more is disconnected.
 const MaxMessage = 1 << 30
 
-// routerWriteTimeout bounds how long a send waits for a peer that does not
-// read; the peer is then disconnected.
-const routerWriteTimeout = 10 * time.Second
-
 type routerPeer struct {
 	c  net.Conn
-	id string     // set once by register, under RouterSocket.mu
-	mu sync.Mutex // serializes writes
+	w  *peerWriter
+	id string // set once by register, under RouterSocket.mu
 }
 
 // ListenRouter binds a ROUTER socket to a Jupyter endpoint (tcp://HOST:PORT
@@ -109,7 +106,7 @@ func (r *RouterSocket) accept() {
 		if err != nil {
 			return
 		}
-		peer := &routerPeer{c: c}
+		peer := &routerPeer{c: c, w: newPeerWriter(c)}
 		r.mu.Lock()
 		if r.closed {
 			r.mu.Unlock()
@@ -218,7 +215,7 @@ func (r *RouterSocket) command(peer *routerPeer, body []byte) {
 	}
 	pong := append([]byte{4}, "PONG"...)
 	pong = append(pong, ctx...)
-	peer.write(appendFrame(nil, zmtpCommand, pong))
+	peer.w.send(appendFrame(nil, zmtpCommand, pong), 1)
 }
 
 func (r *RouterSocket) drop(peer *routerPeer) {
@@ -236,17 +233,6 @@ func (r *RouterSocket) drop(peer *routerPeer) {
 	}
 	r.mu.Unlock()
 	peer.c.Close()
-}
-
-func (p *routerPeer) write(b []byte) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.c.SetWriteDeadline(time.Now().Add(routerWriteTimeout))
-	_, err := p.c.Write(b)
-	if err != nil {
-		p.c.Close() // serve sees the error and drops the peer
-	}
-	return err
 }
 
 // Recv returns the next message from any peer, its routing identity
@@ -278,7 +264,7 @@ func (r *RouterSocket) SendFrames(frames [][]byte) error {
 	if peer == nil {
 		return nil
 	}
-	peer.write(appendMessage(nil, frames[1:]))
+	peer.w.send(appendMessage(nil, frames[1:]), 1)
 	return nil
 }
 

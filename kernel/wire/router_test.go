@@ -102,7 +102,7 @@ type rawPeer struct {
 	r *bufio.Reader
 }
 
-func dialRaw(t *testing.T, r *RouterSocket, socketType, identity string) *rawPeer {
+func dialRaw(t *testing.T, r interface{ Addr() net.Addr }, socketType, identity string) *rawPeer {
 	t.Helper()
 	c, err := net.Dial("tcp", r.Addr().String())
 	if err != nil {
@@ -127,8 +127,8 @@ func dialRaw(t *testing.T, r *RouterSocket, socketType, identity string) *rawPee
 	ready = appendProperty(ready, "Identity", identity)
 	c.Write(appendFrame(nil, zmtpCommand, ready))
 	flags, body, err := readFrame(p.r, maxFrame)
-	if err != nil || flags&zmtpCommand == 0 || property(body[6:], "Socket-Type") != "ROUTER" {
-		t.Fatalf("READY from the ROUTER: flags %x, %q, %v", flags, body, err)
+	if err != nil || flags&zmtpCommand == 0 || len(body) < 6 || string(body[1:6]) != "READY" {
+		t.Fatalf("READY from the socket: flags %x, %q, %v", flags, body, err)
 	}
 	return p
 }
@@ -233,5 +233,90 @@ func TestRouterSocketDropsBadPeersAndKeepsServing(t *testing.T) {
 	}
 	if !good.closedSoon() {
 		t.Error("Close left a peer connected")
+	}
+}
+
+// readMessage reads one multipart message from the socket under test.
+func (p *rawPeer) readMessage() ([][]byte, error) {
+	var msg [][]byte
+	for {
+		flags, body, err := readFrame(p.r, MaxMessage)
+		if err != nil {
+			return nil, err
+		}
+		if flags&zmtpCommand != 0 {
+			continue
+		}
+		msg = append(msg, body)
+		if flags&zmtpMore == 0 {
+			return msg, nil
+		}
+	}
+}
+
+func TestRouterSocketDoesNotWaitForAPeerThatDoesNotRead(t *testing.T) {
+	r, err := ListenRouter("tcp://127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	stalled := dialRaw(t, r, "DEALER", "stalled")
+	stalled.c.Write(appendMessage(nil, [][]byte{[]byte("hello")}))
+	if m, err := r.Recv(); err != nil || string(m[0]) != "stalled" {
+		t.Fatalf("first message: %q %v", m, err)
+	}
+	// More than the socket buffers hold, then more messages than the
+	// high-water mark: without a backlog the sender would wait for the
+	// peer until the write timeout.
+	big, small := make([]byte, 256<<10), []byte("small")
+	const total = 40 + sendHWM + 500
+	done := make(chan error, 1)
+	go func() {
+		for i := 0; i < total; i++ {
+			body := small
+			if i < 40 {
+				body = big
+			}
+			seq := binary.BigEndian.AppendUint32(nil, uint32(i))
+			if err := r.SendFrames([][]byte{[]byte("stalled"), seq, body}); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(peerWriteTimeout / 2):
+		t.Fatal("SendFrames waited for a peer that does not read")
+	}
+	// The peer reads now: whole messages, in order, the ones past the
+	// high-water mark or backlog limit dropped.
+	stalled.c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	last := -1
+	for {
+		m, err := stalled.readMessage()
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() && last >= 0 {
+				break
+			}
+			t.Fatalf("after message %d: %v", last, err)
+		}
+		if len(m) != 2 || len(m[0]) != 4 {
+			t.Fatalf("message after %d has %d frames", last, len(m))
+		}
+		i := int(binary.BigEndian.Uint32(m[0]))
+		if i <= last || (i < 40) != (len(m[1]) == len(big)) {
+			t.Fatalf("message %d (%d bytes) after %d", i, len(m[1]), last)
+		}
+		last = i
+		stalled.c.SetReadDeadline(time.Now().Add(time.Second))
+	}
+	if last < 39 {
+		t.Errorf("the peer got messages up to %d only, want at least the first 40", last)
 	}
 }

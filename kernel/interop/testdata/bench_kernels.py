@@ -214,13 +214,16 @@ class SessionClient:
         return reply
 
     def drain(self):
-        """Drop what arrived meanwhile (iopub of other clients' requests)."""
-        for sock in (self.shell, self.iopub):
-            while True:
-                try:
-                    sock.recv_multipart(zmq.NOBLOCK)
-                except zmq.Again:
-                    break
+        """Drop what arrived meanwhile (iopub of other clients' requests),
+        until nothing came for 50 ms: libzmq stops reading a socket whose
+        queue is full and resumes once it is emptied."""
+        while self.poller.poll(50):
+            for sock in (self.shell, self.iopub):
+                while True:
+                    try:
+                        sock.recv_multipart(zmq.NOBLOCK)
+                    except zmq.Again:
+                        break
 
     def close(self):
         self.shell.close()
