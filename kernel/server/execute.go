@@ -10,6 +10,7 @@ import (
 
 	"github.com/gopherlab/gopherlab/display"
 	"github.com/gopherlab/gopherlab/kernel/cell"
+	"github.com/gopherlab/gopherlab/kernel/history"
 	"github.com/gopherlab/gopherlab/kernel/wire"
 )
 
@@ -29,10 +30,15 @@ func orDefault(p *bool, def bool) bool {
 	return *p
 }
 
-// execute runs an execute_request on the shell goroutine.
+// execute runs an execute_request on the shell goroutine. It publishes
+// status busy and execute_input in one write, and leaves the input to be
+// stored in the history once the status idle is out, so that neither
+// costs the frontend time.
 func (s *Server) execute(m *wire.Message) {
+	busy := s.iopubMessage("status", m, statusContent("busy"))
 	var c executeRequest
 	if err := m.Decode(&c); err != nil {
+		s.publishAll(busy)
 		s.log.Printf("shell: %v", err)
 		s.sendError(m, cell.NewError("ProtocolError", err.Error()), s.execCount)
 		return
@@ -42,13 +48,13 @@ func (s *Server) execute(m *wire.Message) {
 		s.execCount++
 	}
 	count := s.execCount
-	if !c.Silent {
-		s.publish("execute_input", m, map[string]any{"code": c.Code, "execution_count": count})
+	if c.Silent {
+		s.publishAll(busy)
+	} else {
+		s.publishAll(busy, s.iopubMessage("execute_input", m, map[string]any{"code": c.Code, "execution_count": count}))
 	}
 	if store {
-		if err := s.hist.Add(count, c.Code); err != nil {
-			s.log.Printf("history: %v", err)
-		}
+		s.pendingHistory = &history.Entry{Line: count, Source: c.Code}
 	}
 	ctx, cancel := context.WithCancel(s.ctx)
 	s.runMu.Lock()
@@ -81,6 +87,7 @@ func (s *Server) execute(m *wire.Message) {
 		queued = s.drainQueued()
 	}
 	s.sendError(m, ce, count)
+	s.storeHistory() // before the queued requests, which may ask for it
 	s.abort(queued)
 }
 
@@ -154,18 +161,24 @@ func (s *Server) evaluate(ctx context.Context, expr string) (b display.MIMEBundl
 // socket.
 func (s *Server) drainQueued() []*wire.Message {
 	var out []*wire.Message
+	in := s.shell.Incoming()
+	take := func(frames [][]byte) {
+		if m := s.decodeShell(frames); m != nil {
+			out = append(out, m)
+		}
+	}
 	grace := time.NewTimer(time.Millisecond)
 	defer grace.Stop()
 	for {
 		select {
-		case m := <-s.shellQ:
-			out = append(out, m)
+		case f := <-in:
+			take(f)
 			continue
 		default:
 		}
 		select {
-		case m := <-s.shellQ:
-			out = append(out, m)
+		case f := <-in:
+			take(f)
 		case <-grace.C:
 			return out
 		}
@@ -184,6 +197,18 @@ func (s *Server) abort(queued []*wire.Message) {
 		s.status("busy", m)
 		s.reply(s.shell, m, "execute_reply", map[string]any{"status": "aborted", "execution_count": s.execCount})
 		s.status("idle", m)
+	}
+}
+
+// storeHistory adds the input of the cell that just ran to the history.
+func (s *Server) storeHistory() {
+	e := s.pendingHistory
+	if e == nil {
+		return
+	}
+	s.pendingHistory = nil
+	if err := s.hist.Add(e.Line, e.Source); err != nil {
+		s.log.Printf("history: %v", err)
 	}
 }
 

@@ -6,17 +6,17 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/go-zeromq/zmq4"
 	"github.com/google/uuid"
 
 	"github.com/gopherlab/gopherlab/kernel/cell"
@@ -54,15 +54,17 @@ type Server struct {
 	session string
 
 	shell, control, stdin, iopub *wire.Socket
-	hb                           zmq4.Socket
+	hb                           *wire.RouterSocket
 
 	ctx    context.Context
 	cancel context.CancelFunc
 
-	shellQ chan *wire.Message
-	wg     sync.WaitGroup
+	wg sync.WaitGroup
 
 	execCount int // touched only by the shell goroutine
+	// pendingHistory is the input of the cell that just ran, stored once
+	// its idle status is out (shell goroutine only).
+	pendingHistory *history.Entry
 
 	runMu     sync.Mutex
 	runCancel context.CancelFunc // cancels the running cell; nil when idle
@@ -92,7 +94,6 @@ func New(ci *wire.ConnectionInfo, ev cell.Evaluator, opts Options) (*Server, err
 	}
 	s := &Server{
 		ci: ci, ev: ev, hist: opts.History, log: opts.Logger, banner: opts.Banner, session: opts.Session,
-		shellQ:  make(chan *wire.Message, 1024),
 		inputCh: make(chan *wire.Message, 1),
 		done:    make(chan struct{}),
 	}
@@ -110,33 +111,25 @@ func New(ci *wire.ConnectionInfo, ev cell.Evaluator, opts Options) (*Server, err
 		s.session = uuid.NewString()
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	quiet := log.New(io.Discard, "", 0)
-	mk := func(ch wire.Channel, zs zmq4.Socket) (zmq4.Socket, error) {
-		if err := zs.Listen(ci.ZMQEndpoint(ch)); err != nil {
-			return nil, fmt.Errorf("server: %s channel: %w", ch, err)
-		}
-		return zs, nil
-	}
-	type spec struct {
+	// shell, control, stdin and heartbeat are gopherlab's own ROUTER
+	// sockets and iopub its own PUB socket: they write on the calling
+	// goroutine instead of handing each message to writer goroutines (see
+	// wire.RouterSocket and wire.PubSocket).
+	for _, sp := range []struct {
 		ch  wire.Channel
-		new func(context.Context, ...zmq4.Option) zmq4.Socket
 		dst **wire.Socket
-	}
-	for _, sp := range []spec{
-		{wire.Shell, zmq4.NewRouter, &s.shell},
-		{wire.Control, zmq4.NewRouter, &s.control},
-		{wire.Stdin, zmq4.NewRouter, &s.stdin},
+	}{
+		{wire.Shell, &s.shell},
+		{wire.Control, &s.control},
+		{wire.Stdin, &s.stdin},
 	} {
-		zs, err := mk(sp.ch, sp.new(s.ctx, zmq4.WithLogger(quiet)))
+		r, err := wire.ListenRouter(ci.Endpoint(sp.ch))
 		if err != nil {
 			s.Close()
-			return nil, err
+			return nil, fmt.Errorf("server: %s channel: %w", sp.ch, err)
 		}
-		*sp.dst = wire.NewSocket(zs, signer)
+		*sp.dst = wire.NewRouterSocket(r, signer)
 	}
-	// iopub uses gopherlab's own PUB socket, which writes on the
-	// publishing goroutine instead of handing each message to a writer
-	// goroutine (see wire.PubSocket).
 	pub, err := wire.ListenPub(ci.Endpoint(wire.IOPub))
 	if err != nil {
 		s.Close()
@@ -145,9 +138,9 @@ func New(ci *wire.ConnectionInfo, ev cell.Evaluator, opts Options) (*Server, err
 	s.iopub = wire.NewPubSocket(pub, signer)
 	// The heartbeat is a ROUTER that echoes every message back to its
 	// sender, as ipykernel does; REQ clients see a REP.
-	if s.hb, err = mk(wire.HB, zmq4.NewRouter(s.ctx, zmq4.WithLogger(quiet))); err != nil {
+	if s.hb, err = wire.ListenRouter(ci.Endpoint(wire.HB)); err != nil {
 		s.Close()
-		return nil, err
+		return nil, fmt.Errorf("server: %s channel: %w", wire.HB, err)
 	}
 	return s, nil
 }
@@ -162,9 +155,8 @@ func (s *Server) Session() string { return s.session }
 // client asked for a restart. Serve closes nothing; call Close after.
 func (s *Server) Serve(ctx context.Context) (restart bool, err error) {
 	s.publish("status", nil, map[string]string{"execution_state": "starting"})
-	s.wg.Add(4)
+	s.wg.Add(3)
 	go s.heartbeat()
-	go s.readShell()
 	go s.readControl()
 	go s.readStdin()
 	// The shell loop is not waited for: a cell that ignores interrupts must
@@ -179,18 +171,34 @@ func (s *Server) Serve(ctx context.Context) (restart bool, err error) {
 	}
 }
 
-// shellLoop serves shell requests one at a time, in order.
+// shellLoop serves shell requests one at a time, in order. It takes them
+// straight from the shell socket, so that a request reaches it with one
+// goroutine hand-off (from the socket's reader).
 func (s *Server) shellLoop() {
+	in := s.shell.Incoming()
 	for {
 		select {
 		case <-s.ctx.Done():
 			return
 		case <-s.done:
 			return
-		case m := <-s.shellQ:
-			s.handle(s.shell, wire.Shell, m)
+		case frames := <-in:
+			if m := s.decodeShell(frames); m != nil {
+				s.handle(s.shell, wire.Shell, m)
+			}
 		}
 	}
+}
+
+// decodeShell decodes a message received on shell, or logs why it is
+// dropped and returns nil.
+func (s *Server) decodeShell(frames [][]byte) *wire.Message {
+	m, err := s.shell.DecodeFrames(frames)
+	if err != nil {
+		s.log.Printf("%s: %v", wire.Shell, err)
+		return nil
+	}
+	return m
 }
 
 // Interrupt cancels the running cell's context, as interrupt_request and
@@ -243,7 +251,7 @@ func (s *Server) heartbeat() {
 		if err != nil {
 			return
 		}
-		if err := s.hb.SendMulti(m); err != nil && s.ctx.Err() == nil {
+		if err := s.hb.SendFrames(m); err != nil && s.ctx.Err() == nil {
 			s.log.Printf("heartbeat: %v", err)
 		}
 	}
@@ -269,15 +277,6 @@ func (s *Server) recvLoop(sock *wire.Socket, ch wire.Channel, fn func(*wire.Mess
 	}
 }
 
-func (s *Server) readShell() {
-	s.recvLoop(s.shell, wire.Shell, func(m *wire.Message) {
-		select {
-		case s.shellQ <- m:
-		case <-s.ctx.Done():
-		}
-	})
-}
-
 // readControl serves control requests on their own goroutine, so that
 // interrupt, shutdown and kernel_info are answered while a cell runs.
 func (s *Server) readControl() {
@@ -300,17 +299,33 @@ func (s *Server) readStdin() {
 
 // publish sends a message on iopub with parent as parent header.
 func (s *Server) publish(msgType string, parent *wire.Message, content any) {
+	s.publishAll(s.iopubMessage(msgType, parent, content))
+}
+
+// iopubMessage builds an iopub message with parent as parent header, or
+// logs why it cannot and returns nil.
+func (s *Server) iopubMessage(msgType string, parent *wire.Message, content any) *wire.Message {
 	m, err := wire.NewMessage(msgType, s.session, nil, content)
 	if err != nil {
 		s.log.Printf("iopub %s: %v", msgType, err)
-		return
+		return nil
 	}
 	if parent != nil {
-		m.ParentHeader = parent.Header
+		m.SetParent(parent)
 	}
 	m.Identities = [][]byte{[]byte("kernel." + s.session + "." + msgType)}
-	if err := s.iopub.Send(m); err != nil && s.ctx.Err() == nil {
-		s.log.Printf("iopub %s: %v", msgType, err)
+	return m
+}
+
+// publishAll sends messages built by iopubMessage (nil ones are skipped)
+// in order, in one write per subscriber.
+func (s *Server) publishAll(ms ...*wire.Message) {
+	ms = slices.DeleteFunc(ms, func(m *wire.Message) bool { return m == nil })
+	if len(ms) == 0 {
+		return
+	}
+	if err := s.iopub.SendBatch(ms...); err != nil && s.ctx.Err() == nil {
+		s.log.Printf("iopub %s: %v", ms[0].Type(), err)
 	}
 }
 
@@ -327,13 +342,34 @@ func (s *Server) reply(sock *wire.Socket, m *wire.Message, msgType string, conte
 }
 
 func (s *Server) status(state string, parent *wire.Message) {
-	s.publish("status", parent, map[string]string{"execution_state": state})
+	s.publish("status", parent, statusContent(state))
 }
 
-// handle answers one request, between status busy and idle.
+// statusContent is the content of a status message, without marshaling
+// the common states.
+func statusContent(state string) any {
+	switch state {
+	case "busy":
+		return json.RawMessage(`{"execution_state":"busy"}`)
+	case "idle":
+		return json.RawMessage(`{"execution_state":"idle"}`)
+	}
+	return map[string]string{"execution_state": state}
+}
+
+// handle answers one request, between status busy and idle. An
+// execute_request on shell publishes its busy status itself, together with
+// execute_input.
 func (s *Server) handle(sock *wire.Socket, ch wire.Channel, m *wire.Message) {
-	s.status("busy", m)
-	defer s.status("idle", m)
+	if ch != wire.Shell || m.Type() != "execute_request" {
+		s.status("busy", m)
+	}
+	defer func() {
+		s.status("idle", m)
+		if ch == wire.Shell {
+			s.storeHistory()
+		}
+	}()
 	defer func() {
 		if p := recover(); p != nil {
 			s.log.Printf("%s %s: internal error: %v", ch, m.Type(), p)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/user"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -43,6 +44,23 @@ type Message struct {
 	Content json.RawMessage
 	// Buffers are extra binary frames after the content.
 	Buffers [][]byte
+
+	// headerJSON is the header as received (set by Decode); a message
+	// whose parent is this one sends it back verbatim as parent_header,
+	// with every field the sender put there.
+	headerJSON []byte
+	// parentJSON and parentOf are the parent's headerJSON and Header as
+	// SetParent saw them; Encode uses parentJSON while ParentHeader still
+	// equals parentOf.
+	parentJSON []byte
+	parentOf   Header
+}
+
+// SetParent makes p the parent of m: its header becomes m's
+// parent_header. A parent that was received is sent back as it arrived.
+func (m *Message) SetParent(p *Message) {
+	m.ParentHeader = p.Header
+	m.parentJSON, m.parentOf = p.headerJSON, p.Header
 }
 
 // Type returns the msg_type.
@@ -79,18 +97,21 @@ func NewHeader(msgType, session string) Header {
 }
 
 // NewMessage builds a message of type msgType in session with content
-// (marshaled to JSON; nil becomes {}). When parent is non-nil, its header
+// (marshaled to JSON; nil becomes {}; a json.RawMessage is used as is). When parent is non-nil, its header
 // becomes the parent_header and its identities the routing identities, so
 // the message goes back to the peer that sent parent.
 func NewMessage(msgType, session string, parent *Message, content any) (*Message, error) {
 	m := &Message{Header: NewHeader(msgType, session), Metadata: map[string]any{}}
 	if parent != nil {
-		m.ParentHeader = parent.Header
+		m.SetParent(parent)
 		m.Identities = parent.Identities
 	}
-	if content == nil {
+	switch c := content.(type) {
+	case nil:
 		m.Content = json.RawMessage("{}")
-	} else {
+	case json.RawMessage:
+		m.Content = c // already JSON: taken as is
+	default:
 		b, err := json.Marshal(content)
 		if err != nil {
 			return nil, fmt.Errorf("%s content: %w", msgType, err)
@@ -115,16 +136,15 @@ var (
 // Encode turns m into frames: identities, delimiter, signature, header,
 // parent_header, metadata, content, buffers. s may be nil (no signing).
 func Encode(m *Message, s *Signer) ([][]byte, error) {
-	header, err := json.Marshal(m.Header)
-	if err != nil {
-		return nil, err
-	}
+	header := appendHeader(nil, &m.Header)
 	parent := []byte("{}")
-	if !m.ParentHeader.IsZero() {
-		if parent, err = json.Marshal(m.ParentHeader); err != nil {
-			return nil, err
-		}
+	switch {
+	case m.parentJSON != nil && m.ParentHeader == m.parentOf:
+		parent = m.parentJSON
+	case !m.ParentHeader.IsZero():
+		parent = appendHeader(nil, &m.ParentHeader)
 	}
+	var err error
 	meta := []byte("{}")
 	if len(m.Metadata) > 0 {
 		if meta, err = json.Marshal(m.Metadata); err != nil {
@@ -163,7 +183,7 @@ func Decode(frames [][]byte, s *Signer) (*Message, error) {
 	if err := s.Verify(rest[0], rest[1], rest[2], rest[3], rest[4]); err != nil {
 		return nil, err
 	}
-	m := &Message{Identities: frames[:d]}
+	m := &Message{Identities: frames[:d], headerJSON: rest[1]}
 	if err := unmarshalObject(rest[1], &m.Header); err != nil {
 		return nil, fmt.Errorf("header: %w", err)
 	}
@@ -187,6 +207,39 @@ func Decode(frames [][]byte, s *Signer) (*Message, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// appendHeader appends h as a JSON object, as encoding/json writes it
+// but without reflection: headers go out with every message.
+func appendHeader(b []byte, h *Header) []byte {
+	b = slices.Grow(b, 96+len(h.MsgID)+len(h.Session)+len(h.Username)+len(h.Date)+len(h.MsgType)+len(h.Version))
+	b = append(b, `{"msg_id":`...)
+	b = appendJSONString(b, h.MsgID)
+	b = append(b, `,"session":`...)
+	b = appendJSONString(b, h.Session)
+	b = append(b, `,"username":`...)
+	b = appendJSONString(b, h.Username)
+	b = append(b, `,"date":`...)
+	b = appendJSONString(b, h.Date)
+	b = append(b, `,"msg_type":`...)
+	b = appendJSONString(b, h.MsgType)
+	b = append(b, `,"version":`...)
+	b = appendJSONString(b, h.Version)
+	return append(b, '}')
+}
+
+// appendJSONString appends s as a JSON string. Plain ASCII is copied;
+// anything else goes through encoding/json.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s) // a string always marshals
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // checkObject verifies that b is one valid JSON object without decoding it.

@@ -3,27 +3,26 @@ package wire
 import (
 	"bufio"
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"strings"
 	"sync"
-	"time"
 )
 
 // PubSocket is the kernel side of the iopub channel: a ZMQ PUB socket
 // (ZMTP 3.0, NULL security) that writes every message to each subscribed
-// peer on the calling goroutine, in one write system call per peer.
+// peer on the calling goroutine, in one non-blocking write system call per
+// peer.
 //
 // zmq4's PUB socket hands every message to a writer goroutine through a
 // queue, which costs a goroutine wake-up per message; on a busy machine
 // that made iopub messages reach the frontend several hundred microseconds
 // after the shell reply. Messages to one peer keep their order; a peer
-// that has not read for pubWriteTimeout is disconnected (libzmq drops its
-// messages instead), so a stalled frontend cannot hang the kernel.
+// that does not keep up gets a backlog, and past libzmq's high-water mark
+// loses messages as with libzmq, so a stalled frontend never holds up the
+// kernel (see peerWriter).
 type PubSocket struct {
 	ln   net.Listener
 	path string // unix socket file to remove on Close
@@ -34,12 +33,10 @@ type PubSocket struct {
 	wg     sync.WaitGroup
 }
 
-// pubWriteTimeout bounds how long Send waits for one slow subscriber.
-const pubWriteTimeout = 10 * time.Second
-
 type pubPeer struct {
 	c  net.Conn
-	mu sync.Mutex // serializes writes and guards subs
+	w  *peerWriter
+	mu sync.Mutex // guards subs
 	// subs are the subscribed topic prefixes; a message goes to the peer
 	// when its first frame starts with one of them.
 	subs [][]byte
@@ -99,9 +96,9 @@ func (p *PubSocket) accept() {
 // subscriptions until it disconnects.
 func (p *PubSocket) serve(c net.Conn) {
 	defer p.wg.Done()
-	peer := &pubPeer{c: c}
+	peer := &pubPeer{c: c, w: newPeerWriter(c)}
 	r := bufio.NewReader(c)
-	if err := handshakePub(c, r); err != nil {
+	if _, err := handshake(c, r, "PUB", "SUB", "XSUB"); err != nil {
 		c.Close()
 		return
 	}
@@ -115,7 +112,7 @@ func (p *PubSocket) serve(c net.Conn) {
 	p.mu.Unlock()
 	defer p.drop(peer)
 	for {
-		flags, body, err := readFrame(r)
+		flags, body, err := readFrame(r, maxFrame)
 		if err != nil {
 			return
 		}
@@ -146,128 +143,19 @@ func (p *PubSocket) drop(peer *pubPeer) {
 	peer.c.Close()
 }
 
-// ZMTP frame flags.
-const (
-	zmtpMore    = 0x01
-	zmtpLong    = 0x02
-	zmtpCommand = 0x04
-)
-
-// handshakePub exchanges greetings and READY commands as the PUB side.
-func handshakePub(c net.Conn, r *bufio.Reader) error {
-	c.SetDeadline(time.Now().Add(10 * time.Second))
-	defer c.SetDeadline(time.Time{})
-	var g [greetingLen]byte
-	g[0], g[9] = 0xff, 0x7f
-	g[10], g[11] = 3, 0 // ZMTP 3.0: subscriptions travel as messages
-	copy(g[12:], "NULL")
-	if _, err := c.Write(g[:]); err != nil {
-		return err
-	}
-	var peer [greetingLen]byte
-	if _, err := io.ReadFull(r, peer[:]); err != nil {
-		return err
-	}
-	if peer[0] != 0xff || peer[9] != 0x7f || peer[10] < 3 {
-		return errors.New("pub: peer does not speak ZMTP 3")
-	}
-	if mech := string(bytes.TrimRight(peer[12:32], "\x00")); mech != "NULL" {
-		return fmt.Errorf("pub: unsupported security mechanism %q", mech)
-	}
-	var ready []byte
-	ready = append(ready, 5)
-	ready = append(ready, "READY"...)
-	ready = appendProperty(ready, "Socket-Type", "PUB")
-	if _, err := c.Write(appendFrame(nil, zmtpCommand, ready)); err != nil {
-		return err
-	}
-	flags, body, err := readFrame(r)
-	if err != nil {
-		return err
-	}
-	if flags&zmtpCommand == 0 || len(body) < 6 || string(body[1:6]) != "READY" {
-		return errors.New("pub: peer sent no READY command")
-	}
-	if t := property(body[6:], "Socket-Type"); t != "SUB" && t != "XSUB" {
-		return fmt.Errorf("pub: peer socket type %q cannot subscribe", t)
-	}
-	return nil
-}
-
-func appendProperty(b []byte, name, value string) []byte {
-	b = append(b, byte(len(name)))
-	b = append(b, name...)
-	b = binary.BigEndian.AppendUint32(b, uint32(len(value)))
-	return append(b, value...)
-}
-
-// property returns the value of metadata property name, or "".
-func property(b []byte, name string) string {
-	for len(b) > 0 {
-		n := int(b[0])
-		if len(b) < 1+n+4 {
-			return ""
-		}
-		k := string(b[1 : 1+n])
-		size := binary.BigEndian.Uint32(b[1+n:])
-		b = b[1+n+4:]
-		if uint64(size) > uint64(len(b)) {
-			return ""
-		}
-		if strings.EqualFold(k, name) {
-			return string(b[:size])
-		}
-		b = b[size:]
-	}
-	return ""
-}
-
-// maxFrame bounds what a subscriber may send in one frame.
-const maxFrame = 1 << 20
-
-func readFrame(r *bufio.Reader) (flags byte, body []byte, err error) {
-	flags, err = r.ReadByte()
-	if err != nil {
-		return 0, nil, err
-	}
-	var size uint64
-	if flags&zmtpLong != 0 {
-		var b [8]byte
-		if _, err := io.ReadFull(r, b[:]); err != nil {
-			return 0, nil, err
-		}
-		size = binary.BigEndian.Uint64(b[:])
-	} else {
-		s, err := r.ReadByte()
-		if err != nil {
-			return 0, nil, err
-		}
-		size = uint64(s)
-	}
-	if size > maxFrame {
-		return 0, nil, fmt.Errorf("pub: frame of %d bytes from subscriber", size)
-	}
-	body = make([]byte, size)
-	_, err = io.ReadFull(r, body)
-	return flags, body, err
-}
-
-func appendFrame(b []byte, flags byte, body []byte) []byte {
-	if len(body) > 255 {
-		b = append(b, flags|zmtpLong)
-		b = binary.BigEndian.AppendUint64(b, uint64(len(body)))
-	} else {
-		b = append(b, flags, byte(len(body)))
-	}
-	return append(b, body...)
-}
-
 // SendFrames writes one multipart message to every peer subscribed to its
 // first frame. A peer whose connection fails is disconnected; Send itself
 // fails only when the socket is closed.
-func (p *PubSocket) SendFrames(frames [][]byte) error {
-	if len(frames) == 0 {
-		return errors.New("pub: empty message")
+func (p *PubSocket) SendFrames(frames [][]byte) error { return p.SendMessages(frames) }
+
+// SendMessages writes several multipart messages, in order, to the peers
+// subscribed to their first frames, in one write system call per peer:
+// the frontend is woken once for all of them. It fails like SendFrames.
+func (p *PubSocket) SendMessages(msgs ...[][]byte) error {
+	for _, frames := range msgs {
+		if len(frames) == 0 {
+			return errors.New("pub: empty message")
+		}
 	}
 	p.mu.Lock()
 	if p.closed {
@@ -282,32 +170,50 @@ func (p *PubSocket) SendFrames(frames [][]byte) error {
 	if len(peers) == 0 {
 		return nil
 	}
-	var msg []byte
-	for i, f := range frames {
-		var flags byte
-		if i < len(frames)-1 {
-			flags = zmtpMore
-		}
-		msg = appendFrame(msg, flags, f)
+	var all []byte                      // every message, for peers subscribed to all
+	bounds := make([]int, 0, len(msgs)) // where each message ends in all
+	for _, frames := range msgs {
+		all = appendMessage(all, frames)
+		bounds = append(bounds, len(all))
 	}
 	for _, peer := range peers {
 		peer.mu.Lock()
-		want := false
-		for _, s := range peer.subs {
-			if bytes.HasPrefix(frames[0], s) {
-				want = true
+		out, n := all, len(msgs)
+		for _, frames := range msgs {
+			if !peer.wants(frames[0]) {
+				out, n = nil, 0
 				break
 			}
 		}
-		if want {
-			peer.c.SetWriteDeadline(time.Now().Add(pubWriteTimeout))
-			if _, err := peer.c.Write(msg); err != nil {
-				peer.c.Close() // serve sees the error and drops the peer
+		if out == nil {
+			for i, frames := range msgs {
+				if peer.wants(frames[0]) {
+					start := 0
+					if i > 0 {
+						start = bounds[i-1]
+					}
+					out = append(out, all[start:bounds[i]]...)
+					n++
+				}
 			}
 		}
 		peer.mu.Unlock()
+		if n > 0 {
+			peer.w.send(out, n)
+		}
 	}
 	return nil
+}
+
+// wants reports whether the peer subscribed to a prefix of topic. The
+// caller holds peer.mu.
+func (peer *pubPeer) wants(topic []byte) bool {
+	for _, s := range peer.subs {
+		if bytes.HasPrefix(topic, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // Close stops accepting, disconnects every peer and removes an ipc socket

@@ -151,3 +151,98 @@ func TestPubSocketRejectsNonSubscribers(t *testing.T) {
 		t.Fatal("SendFrames on a closed socket succeeded")
 	}
 }
+
+func TestPubSocketSendMessagesFiltersEachMessage(t *testing.T) {
+	p, err := ListenPub("tcp://127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	ep := "tcp://" + p.Addr().String()
+	onlyA := dialSub(t, p, ep, "a")
+	all := dialSub(t, p, ep, "")
+	batch := [][][]byte{
+		{[]byte("a.status"), []byte("busy")},
+		{[]byte("b.input"), []byte("code")},
+		{[]byte("a.result"), []byte(strings.Repeat("r", 300))},
+	}
+	if err := p.SendMessages(batch...); err != nil {
+		t.Fatal(err)
+	}
+	recv := func(s zmq4.Socket) string {
+		for {
+			m, err := s.Recv()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(m.Frames[1]) != "probe" {
+				return string(m.Frames[1])
+			}
+		}
+	}
+	for _, want := range []string{"busy", "code", strings.Repeat("r", 300)} {
+		if got := recv(all); got != want {
+			t.Fatalf("catch-all subscriber got %q, want %q", got, want)
+		}
+	}
+	for _, want := range []string{"busy", strings.Repeat("r", 300)} {
+		if got := recv(onlyA); got != want {
+			t.Fatalf("subscriber to a got %q, want %q", got, want)
+		}
+	}
+}
+
+func TestPubSocketDoesNotWaitForASubscriberThatDoesNotRead(t *testing.T) {
+	p, err := ListenPub("tcp://127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	stalled := dialRaw(t, p, "SUB", "")
+	stalled.c.Write(appendFrame(nil, 0, []byte{1})) // subscribe to everything
+	// Wait until the subscription is in, then stop reading.
+	for {
+		p.SendFrames([][]byte{[]byte("probe")})
+		stalled.c.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+		if _, err := stalled.readMessage(); err == nil {
+			break
+		}
+		stalled.r.Reset(stalled.c) // drop a partly read frame
+	}
+	healthy := dialSub(t, p, "tcp://"+p.Addr().String(), "")
+	big := make([]byte, 256<<10)
+	const total = 60
+	done := make(chan error, 1)
+	go func() {
+		for i := 0; i < total; i++ {
+			if err := p.SendFrames([][]byte{[]byte("t"), []byte(fmt.Sprint(i)), big}); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	// The healthy subscriber gets every message while the other one
+	// reads nothing.
+	for i := 0; i < total; i++ {
+		m, err := healthy.Recv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(m.Frames[0]) == "probe" || (len(m.Frames) == 2 && string(m.Frames[1]) == "probe") {
+			i--
+			continue
+		}
+		if string(m.Frames[1]) != fmt.Sprint(i) {
+			t.Fatalf("healthy subscriber got message %s, want %d", m.Frames[1], i)
+		}
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(peerWriteTimeout / 2):
+		t.Fatal("SendFrames waited for a subscriber that does not read")
+	}
+}

@@ -13,7 +13,8 @@ import (
 // one goroutine at a time.
 type Socket struct {
 	zs     zmq4.Socket
-	pub    *PubSocket // set instead of zs for gopherlab's own PUB socket
+	pub    *PubSocket    // set instead of zs for gopherlab's own PUB socket
+	router *RouterSocket // set instead of zs for gopherlab's own ROUTER socket
 	signer *Signer
 	mu     sync.Mutex
 }
@@ -24,6 +25,10 @@ func NewSocket(zs zmq4.Socket, s *Signer) *Socket { return &Socket{zs: zs, signe
 // NewPubSocket wraps gopherlab's PUB socket with a signer. Such a socket
 // only sends; ZMQ returns nil for it.
 func NewPubSocket(p *PubSocket, s *Signer) *Socket { return &Socket{pub: p, signer: s} }
+
+// NewRouterSocket wraps gopherlab's ROUTER socket with a signer. ZMQ
+// returns nil for it.
+func NewRouterSocket(r *RouterSocket, s *Signer) *Socket { return &Socket{router: r, signer: s} }
 
 // ZMQ returns the underlying ZMQ socket.
 func (s *Socket) ZMQ() zmq4.Socket { return s.zs }
@@ -43,7 +48,36 @@ func (s *Socket) send(frames [][]byte) error {
 	if s.pub != nil {
 		return s.pub.SendFrames(frames)
 	}
+	if s.router != nil {
+		return s.router.SendFrames(frames)
+	}
 	return s.zs.SendMulti(zmq4.NewMsgFrom(frames...))
+}
+
+// SendBatch encodes, signs and sends several messages in order. On
+// gopherlab's PUB socket they reach each subscriber in one write, so the
+// frontend wakes up once for all of them; other sockets send them one by
+// one.
+func (s *Socket) SendBatch(ms ...*Message) error {
+	if s.pub == nil {
+		for _, m := range ms {
+			if err := s.Send(m); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	msgs := make([][][]byte, len(ms))
+	for i, m := range ms {
+		frames, err := Encode(m, s.signer)
+		if err != nil {
+			return err
+		}
+		msgs[i] = frames
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.pub.SendMessages(msgs...)
 }
 
 // SendFrames sends raw frames unchanged (used to test how peers handle
@@ -71,13 +105,32 @@ func (s *Socket) Recv() (*Message, error) {
 	if s.pub != nil {
 		return nil, errors.New("wire: receive on a PUB socket")
 	}
-	zm, err := s.zs.Recv()
+	frames, err := s.RecvFrames()
 	if err != nil {
 		return nil, err
 	}
-	m, err := Decode(zm.Frames, s.signer)
+	return s.DecodeFrames(frames)
+}
+
+// Incoming returns the channel on which a socket of gopherlab's own
+// ROUTER delivers what it receives, raw (decode with DecodeFrames), for a
+// goroutine that serves requests while it waits for other events too: it
+// saves the hand-off to a goroutine calling Recv. It is nil for other
+// sockets. Recv and Incoming take from the same channel.
+func (s *Socket) Incoming() <-chan [][]byte {
+	if s.router == nil {
+		return nil
+	}
+	return s.router.in
+}
+
+// DecodeFrames decodes and verifies frames received on s, as Recv does;
+// frames that are not a valid, correctly signed, fresh message yield a
+// *DecodeError.
+func (s *Socket) DecodeFrames(frames [][]byte) (*Message, error) {
+	m, err := Decode(frames, s.signer)
 	if err != nil {
-		return nil, &DecodeError{Frames: len(zm.Frames), Err: err}
+		return nil, &DecodeError{Frames: len(frames), Err: err}
 	}
 	return m, nil
 }
@@ -86,6 +139,9 @@ func (s *Socket) Recv() (*Message, error) {
 func (s *Socket) RecvFrames() ([][]byte, error) {
 	if s.pub != nil {
 		return nil, errors.New("wire: receive on a PUB socket")
+	}
+	if s.router != nil {
+		return s.router.Recv()
 	}
 	zm, err := s.zs.Recv()
 	if err != nil {
@@ -100,10 +156,13 @@ func IsDecodeError(err error) bool {
 	return errors.As(err, &d)
 }
 
-// Close closes the ZMQ socket.
+// Close closes the underlying socket.
 func (s *Socket) Close() error {
 	if s.pub != nil {
 		return s.pub.Close()
+	}
+	if s.router != nil {
+		return s.router.Close()
 	}
 	return s.zs.Close()
 }

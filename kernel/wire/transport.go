@@ -4,20 +4,18 @@ import (
 	"bufio"
 	"context"
 	"net"
-	"os"
 	"strings"
 	"sync"
 
 	"github.com/go-zeromq/zmq4"
 	"github.com/go-zeromq/zmq4/transport"
-
-	"github.com/gopherlab/gopherlab/kernel/wire/prebind"
 )
 
 // zmq4 reads every ZMTP frame header and body with its own read system call
 // and writes ROUTER messages frame by frame, so one Jupyter message costs
-// a dozen or more system calls on each side. gopherlab's sockets use these
-// transports instead of zmq4's plain "tcp" and "ipc": the bytes on the wire
+// a dozen or more system calls on each side. gopherlab's Go client (the
+// kernel's sockets are RouterSocket and PubSocket) uses these transports
+// instead of zmq4's plain "tcp" and "ipc": the bytes on the wire
 // are the same ZMTP, but reads go through a buffer and writes are gathered
 // until the last frame of a message, so a message costs one read and one
 // write.
@@ -36,7 +34,7 @@ func init() {
 	must(zmq4.RegisterTransport(bufferedIPC, bufferedTransport{transport.New("unix")}))
 }
 
-// ZMQEndpoint returns the endpoint gopherlab's own sockets use for channel
+// ZMQEndpoint returns the endpoint gopherlab's zmq4 sockets use for channel
 // ch: the same address as Endpoint, on the buffered transport.
 func (ci *ConnectionInfo) ZMQEndpoint(ch Channel) string {
 	ep := ci.Endpoint(ch)
@@ -60,9 +58,6 @@ func (t bufferedTransport) Dial(ctx context.Context, d transport.Dialer, addr st
 }
 
 func (t bufferedTransport) Listen(ctx context.Context, addr string) (net.Listener, error) {
-	if l, ok := takePrebound(addr); ok {
-		return bufListener{l}, nil
-	}
 	l, err := t.Transport.Listen(ctx, addr)
 	if err != nil {
 		return nil, err
@@ -164,20 +159,4 @@ func (c *bufConn) endFrame() error {
 	_, err := c.Conn.Write(c.buf)
 	c.buf = c.buf[:0]
 	return err
-}
-
-// takePrebound returns the listener package prebind bound for addr while
-// the program initialized, if any.
-func takePrebound(addr string) (net.Listener, bool) {
-	fd, ok := prebind.Take(addr)
-	if !ok {
-		return nil, false
-	}
-	f := os.NewFile(uintptr(fd), "tcp:"+addr)
-	defer f.Close()
-	l, err := net.FileListener(f)
-	if err != nil {
-		return nil, false
-	}
-	return l, true
 }

@@ -267,3 +267,73 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestHeaderJSONMatchesEncodingJSON(t *testing.T) {
+	for _, h := range []Header{
+		NewHeader("status", "f2a7c0d4-3c56-4f0e-9d7b-0f6b7a0c9e11"),
+		{MsgID: `quote " and \ backslash`, Session: "tab\tnewline\n", Username: "Zoë <admin> & co", Date: "2026-11-21T14:53:21.589928Z", MsgType: "x", Version: "5.3"},
+		{Username: "bad utf-8 \xff"},
+		{},
+	} {
+		want, err := json.Marshal(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendHeader(nil, &h); string(got) != string(want) {
+			t.Errorf("appendHeader(%+v) = %s, want %s", h, got, want)
+		}
+	}
+}
+
+func TestReplyCarriesTheParentHeaderAsReceived(t *testing.T) {
+	s := mustSigner(t, "k")
+	// A newer client adds a header field gopherlab does not know; the reply
+	// must carry it back, as ipykernel does.
+	header := `{"msg_id":"m1","session":"s1","username":"u","date":"2026-11-21T14:53:21.589928Z","msg_type":"execute_request","version":"5.4","subshell_id":null}`
+	parts := [][]byte{[]byte(header), []byte("{}"), []byte("{}"), []byte(`{"code":"1+1"}`)}
+	frames := append([][]byte{[]byte("client-id"), []byte(Delimiter), s.Sign(parts...)}, parts...)
+	req, err := Decode(frames, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reply, err := NewMessage("execute_reply", "kernel", req, map[string]string{"status": "ok"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := Encode(reply, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(out[0]) != "client-id" || string(out[4]) != header {
+		t.Fatalf("reply to %q with parent_header %s, want the request's header as sent", out[0], out[4])
+	}
+	// Changing ParentHeader after SetParent is honoured.
+	reply.ParentHeader.MsgID = "other"
+	out, _ = Encode(reply, s)
+	var got Header
+	if err := json.Unmarshal(out[4], &got); err != nil || got.MsgID != "other" || got.MsgType != "execute_request" {
+		t.Fatalf("parent_header after change: %s (%v)", out[4], err)
+	}
+}
+
+// BenchmarkEncodeStatus measures building, encoding and signing one iopub
+// status message with a parent, as the kernel does several times per
+// request. Run with: go test -run '^$' -bench EncodeStatus ./kernel/wire
+func BenchmarkEncodeStatus(b *testing.B) {
+	s := mustSigner(b, "0123456789abcdef0123456789abcdef")
+	parent, err := NewMessage("execute_request", "client", nil, map[string]string{"code": "1+1"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		m, _ := NewMessage("status", "kernel", nil, map[string]string{"execution_state": "busy"})
+		m.SetParent(parent)
+		m.Identities = [][]byte{[]byte("kernel.x.status")}
+		frames, err := Encode(m, s)
+		if err != nil {
+			b.Fatal(err)
+		}
+		appendMessage(nil, frames)
+	}
+}
