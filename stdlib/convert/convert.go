@@ -273,7 +273,11 @@ func inferPlan(ctx context.Context, files []string, opts Options) (*plan, error)
 		err     error
 	}
 	outs := make([]scanOut, len(files))
+	// Up to Workers files are open at once; slots bounds the scans running
+	// at once, so that the byte ranges of a large file share the CPUs with
+	// the scans of other files.
 	sem := make(chan struct{}, opts.Workers)
+	slots := make(chan struct{}, opts.Workers)
 	var wg sync.WaitGroup
 	for i, f := range files {
 		wg.Add(1)
@@ -281,40 +285,25 @@ func inferPlan(ctx context.Context, files []string, opts Options) (*plan, error)
 		go func(i int, f string) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			st, n, err := scanFile(ctx, f, opts)
+			st, n, err := scanFile(ctx, f, opts, slots)
 			outs[i] = scanOut{st, n, err}
 		}(i, f)
 	}
 	wg.Wait()
-	var merged []*featureStats
+	m := newStatsMerge()
 	var records int64
-	byName := map[string]*featureStats{}
 	for _, o := range outs {
 		if o.err != nil {
 			return nil, o.err
 		}
 		records += o.records
-		for _, st := range o.stats {
-			m, ok := byName[st.name]
-			if !ok {
-				c := *st
-				byName[st.name] = &c
-				merged = append(merged, &c)
-				continue
-			}
-			if m.kind == 0 {
-				m.kind = st.kind
-			} else if st.kind != 0 && st.kind != m.kind {
-				return nil, &RecordError{File: st.file, Record: st.record, Offset: st.offset, Feature: st.name,
-					Expected: fmt.Sprintf("%s (as first seen in %s, record %d)", m.kind, m.file, m.record), Found: st.kind.String()}
-			}
-			m.minLen = min(m.minLen, st.minLen)
-			m.maxLen = max(m.maxLen, st.maxLen)
-			m.count += st.count
-			m.nonUTF8 = m.nonUTF8 || st.nonUTF8
+		// Record indexes stay per file.
+		if g, st := m.add(o.stats, 0); g != nil {
+			return nil, &RecordError{File: st.file, Record: st.record, Offset: st.offset, Feature: st.name,
+				Expected: fmt.Sprintf("%s (as first seen in %s, record %d)", g.kind, g.file, g.record), Found: st.kind.String()}
 		}
 	}
-	return planFromStats(merged, records, opts.ConvertLists)
+	return planFromStats(m.order, records, opts.ConvertLists)
 }
 
 // Time budget checks: the scan and conversion loops poll ctx every
