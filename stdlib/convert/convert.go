@@ -10,12 +10,14 @@
 // Schema. A conversion decides its schema before writing anything: either
 // Options.Schema, or inference by a scan of every record of every input
 // (Options.InferSample limits the scan to the first n records of each
-// file). Each feature becomes a column: float_list → float32, int64_list →
-// int64, bytes_list → string (binary when a value is not UTF-8). With
-// ConvertLists, a feature holding exactly one value in every scanned record
-// becomes a scalar column, one holding exactly k>1 values becomes columns
-// name_0..name_{k-1}, and anything else stays a list column; without it
-// every feature is a list column. A missing feature is a null. Every output
+// file). An uncompressed input is scanned by Options.Workers goroutines,
+// each over a byte range of the file; compressed inputs are scanned from
+// start to end. Each feature becomes a column: float_list → float32,
+// int64_list → int64, bytes_list → string (binary when a value is not
+// UTF-8). With ConvertLists, a feature holding exactly one value in every
+// scanned record becomes a scalar column, one holding exactly k>1 values
+// becomes columns name_0..name_{k-1}, and anything else stays a list
+// column; without it every feature is a list column. A missing feature is a null. Every output
 // file carries the same schema; a record that contradicts it is an error
 // naming file, record index, byte offset, feature, expected and found, or
 // is dropped and counted with SkipCorrupt.
@@ -68,7 +70,8 @@ type Options struct {
 	// the schema are errors.
 	InferSample int
 	// Workers is the number of decoding goroutines, and the most input
-	// files read and chunk files written at once (default GOMAXPROCS).
+	// files read and chunk files written at once (default GOMAXPROCS). The
+	// inference scan runs on as many goroutines.
 	Workers int
 	// ParquetCompression is "snappy" (default), "zstd", "gzip" or "none".
 	ParquetCompression string

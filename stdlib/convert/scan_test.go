@@ -184,6 +184,22 @@ func TestScanDefaultRanges(t *testing.T) {
 			t.Fatalf("compression %q:\n got %s\nwant %s", comp, got, want)
 		}
 	}
+	// The conversion infers the same schema on 1 worker (sequential scan)
+	// and on 2.
+	var schemas []string
+	for _, workers := range []int{1, 2} {
+		res, err := TFRecordsToParquet(ctx, []string{path}, t.TempDir(), Options{Workers: workers, ConvertLists: true, Chunks: 20000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Rows != 28000 {
+			t.Fatalf("%d workers: %d rows", workers, res.Rows)
+		}
+		schemas = append(schemas, res.Schema.String())
+	}
+	if schemas[0] != schemas[1] {
+		t.Fatalf("schema on 1 worker:\n%s\non 2:\n%s", schemas[0], schemas[1])
+	}
 	// GZIP input stays sequential.
 	gz := filepath.Join(t.TempDir(), "big.tfrecords.gz")
 	if _, err := SeedSynthetic(28000, 5).WriteTFRecords(ctx, gz, "GZIP"); err != nil {
