@@ -357,13 +357,18 @@ type scanner struct {
 
 // VisitFeature updates the statistics of one feature of the record.
 func (sc *scanner) VisitFeature(name, fb []byte, foff int) error {
-	raw, err := example.ParseFeature(fb)
-	var n int
-	if err == nil {
-		n, err = featureLen(&raw)
-	}
-	if err != nil {
-		return &RecordError{File: sc.path, Record: sc.rec, Offset: sc.off, Feature: string(name), RecordByte: foff, Err: err}
+	var raw example.RawFeature
+	kind, n, ok := packedLen(fb)
+	if !ok {
+		var err error
+		raw, err = example.ParseFeature(fb)
+		if err == nil {
+			n, err = featureLen(&raw)
+		}
+		if err != nil {
+			return &RecordError{File: sc.path, Record: sc.rec, Offset: sc.off, Feature: string(name), RecordByte: foff, Err: err}
+		}
+		kind = raw.Kind
 	}
 	// Writers emit features in the same order in every record: try the
 	// one after the previous feature before the map.
@@ -371,25 +376,25 @@ func (sc *scanner) VisitFeature(name, fb []byte, foff int) error {
 	if sc.next < len(sc.order) && sc.order[sc.next].name == string(name) {
 		st = sc.order[sc.next]
 	} else if st = sc.byName[string(name)]; st == nil {
-		st = &featureStats{name: string(name), kind: raw.Kind, minLen: n, maxLen: n, file: sc.path, record: sc.rec, offset: sc.off, idx: len(sc.order)}
+		st = &featureStats{name: string(name), kind: kind, minLen: n, maxLen: n, file: sc.path, record: sc.rec, offset: sc.off, idx: len(sc.order)}
 		sc.byName[st.name] = st
 		sc.order = append(sc.order, st)
 		sc.seen = append(sc.seen, -1)
 	}
 	idx := st.idx
 	sc.next = idx + 1
-	if raw.Kind != example.KindNone {
+	if kind != example.KindNone {
 		if st.kind == example.KindNone {
-			st.kind = raw.Kind
-		} else if st.kind != raw.Kind {
+			st.kind = kind
+		} else if st.kind != kind {
 			if sc.bad == nil {
 				sc.bad = &RecordError{File: sc.path, Record: sc.rec, Offset: sc.off, Feature: st.name, RecordByte: foff,
-					Expected: fmt.Sprintf("%s (as in record %d)", st.kind, st.record), Found: fmt.Sprintf("%s of length %d", raw.Kind, n)}
+					Expected: fmt.Sprintf("%s (as in record %d)", st.kind, st.record), Found: fmt.Sprintf("%s of length %d", kind, n)}
 			}
 			return nil
 		}
 	}
-	if raw.Kind == example.KindBytes && !st.nonUTF8 {
+	if kind == example.KindBytes && !st.nonUTF8 {
 		raw.RangeBytes(func(v []byte) {
 			if !utf8.Valid(v) {
 				st.nonUTF8 = true
@@ -398,11 +403,45 @@ func (sc *scanner) VisitFeature(name, fb []byte, foff int) error {
 	}
 	st.minLen = min(st.minLen, n)
 	st.maxLen = max(st.maxLen, n)
-	if sc.seen[idx] != sc.rec && raw.Kind != example.KindNone {
+	if sc.seen[idx] != sc.rec && kind != example.KindNone {
 		sc.seen[idx] = sc.rec
 		st.count++
 	}
 	return nil
+}
+
+// packedLen reads the kind and length of a serialized float or int64
+// Feature laid out as TensorFlow writes it (one list field holding one
+// packed field, one-byte lengths) without parsing it into a RawFeature;
+// ok is false for any other layout, which ParseFeature and featureLen
+// handle with the same results.
+func packedLen(fb []byte) (kind example.Kind, n int, ok bool) {
+	if len(fb) < 2 || fb[1] >= 0x80 || int(fb[1])+2 != len(fb) {
+		return 0, 0, false
+	}
+	kind = example.Kind(fb[0] >> 3)
+	if fb[0]&7 != 2 || (kind != example.KindFloat && kind != example.KindInt64) {
+		return 0, 0, false
+	}
+	pl := fb[2:]
+	if len(pl) > 0 {
+		if len(pl) < 2 || pl[0] != 0x0a || pl[1] >= 0x80 || int(pl[1]) != len(pl)-2 {
+			return 0, 0, false
+		}
+		pl = pl[2:]
+	}
+	if kind == example.KindFloat {
+		return kind, len(pl) / 4, len(pl)%4 == 0
+	}
+	if len(pl) > 0 && pl[len(pl)-1] >= 0x80 {
+		return 0, 0, false
+	}
+	for _, c := range pl {
+		if c < 0x80 {
+			n++
+		}
+	}
+	return kind, n, true
 }
 
 // featureLen is raw.Len with a fast path for packed lists.

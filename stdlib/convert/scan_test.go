@@ -293,3 +293,70 @@ func TestParallelScanErrors(t *testing.T) {
 		})
 	}
 }
+
+// featureSeeds returns serialized Features: every feature of mixed records
+// and of seed-schema records, packed and unpacked, and hand-made layouts.
+func featureSeeds(t testing.TB) [][]byte {
+	var out [][]byte
+	exs := append(mixed(30), large(2)...)
+	exs = append(exs, tiny(8)...)
+	exs = append(exs, example.New().Set("big", example.Int64s(1<<40, -1, 0, 300)).Set("f", example.Floats(make([]float32, 40)...)))
+	for _, unpacked := range []bool{false, true} {
+		for _, e := range exs {
+			rec := example.MarshalOptions{Unpacked: unpacked}.AppendExample(nil, e)
+			err := example.RangeFeatures(rec, func(name, fb []byte, off int) error {
+				out = append(out, append([]byte{}, fb...))
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return append(out,
+		[]byte{}, []byte{0x12, 0x00}, []byte{0x1a, 0x00}, []byte{0x1a, 0x02, 0x0a, 0x00},
+		[]byte{0x1a, 0x03, 0x0a, 0x01, 0x80}, []byte{0x1a, 0x02, 0x08, 0x05},
+		[]byte{0x12, 0x05, 0x0a, 0x03, 1, 2, 3}, []byte{0x10, 0x02, 0x0a, 0x00},
+		[]byte{0x12, 0x02, 0x0a, 0x01}, []byte{0x1a, 0x04, 0x0a, 0x02, 0x81, 0x01},
+		[]byte{0x0a, 0x02, 0x0a, 0x00}, []byte{0x22, 0x02, 0x0a, 0x00})
+}
+
+// checkPackedLen fails when packedLen accepts fb but disagrees with the
+// general parse.
+func checkPackedLen(t *testing.T, fb []byte) bool {
+	kind, n, ok := packedLen(fb)
+	if !ok {
+		return false
+	}
+	raw, err := example.ParseFeature(fb)
+	var want int
+	if err == nil {
+		want, err = featureLen(&raw)
+	}
+	if err != nil || raw.Kind != kind || want != n {
+		t.Fatalf("% x: packedLen %s %d; ParseFeature %s %d %v", fb, kind, n, raw.Kind, want, err)
+	}
+	return true
+}
+
+// TestPackedLen checks the scan's shortcut against the general parse.
+func TestPackedLen(t *testing.T) {
+	took := 0
+	for _, fb := range featureSeeds(t) {
+		if checkPackedLen(t, fb) {
+			took++
+		}
+	}
+	if took < 100 {
+		t.Errorf("packedLen took only %d features", took)
+	}
+}
+
+func FuzzPackedLen(f *testing.F) {
+	for _, fb := range featureSeeds(f) {
+		f.Add(fb)
+	}
+	f.Fuzz(func(t *testing.T, fb []byte) {
+		checkPackedLen(t, fb)
+	})
+}
