@@ -3,9 +3,11 @@ package convert
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -435,6 +437,11 @@ func packedLen(fb []byte) (kind example.Kind, n int, ok bool) {
 	}
 	if len(pl) > 0 && pl[len(pl)-1] >= 0x80 {
 		return 0, 0, false
+	}
+	// A varint ends at each byte below 0x80: count them 8 bytes at a time.
+	for len(pl) >= 8 {
+		n += bits.OnesCount64(^binary.LittleEndian.Uint64(pl) & 0x8080808080808080)
+		pl = pl[8:]
 	}
 	for _, c := range pl {
 		if c < 0x80 {
