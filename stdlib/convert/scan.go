@@ -80,7 +80,7 @@ func scanFileRanges(ctx context.Context, path string, opts Options, slots chan s
 }
 
 func acquire(ctx context.Context, slots chan struct{}) bool {
-	if slots == nil {
+	if slots == nil || ctx.Err() != nil {
 		return ctx.Err() == nil
 	}
 	select {

@@ -2,11 +2,14 @@ package convert
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gopherlab/gopherlab/stdlib/convert/example"
 	"github.com/gopherlab/gopherlab/stdlib/convert/tfrecord"
@@ -359,4 +362,26 @@ func FuzzPackedLen(f *testing.F) {
 	f.Fuzz(func(t *testing.T, fb []byte) {
 		checkPackedLen(t, fb)
 	})
+}
+
+// TestParallelScanCancel checks that a cancelled context stops a scan in
+// ranges, also one waiting for a scan slot.
+func TestParallelScanCancel(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "seed.tfrecords")
+	if _, err := SeedSynthetic(300, 3).WriteTFRecords(ctx, path, ""); err != nil {
+		t.Fatal(err)
+	}
+	c, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, _, _, err := scanFileRanges(c, path, Options{Workers: 2}, nil, 500); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled before: %v", err)
+	}
+	// Every slot is taken: the scan waits until the context ends.
+	slots := make(chan struct{}, 1)
+	slots <- struct{}{}
+	c, cancel = context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	if _, _, _, err := scanFileRanges(c, path, Options{Workers: 2}, slots, 500); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("waiting for a slot: %v", err)
+	}
 }
