@@ -10,12 +10,14 @@
 // Schema. A conversion decides its schema before writing anything: either
 // Options.Schema, or inference by a scan of every record of every input
 // (Options.InferSample limits the scan to the first n records of each
-// file). Each feature becomes a column: float_list → float32, int64_list →
-// int64, bytes_list → string (binary when a value is not UTF-8). With
-// ConvertLists, a feature holding exactly one value in every scanned record
-// becomes a scalar column, one holding exactly k>1 values becomes columns
-// name_0..name_{k-1}, and anything else stays a list column; without it
-// every feature is a list column. A missing feature is a null. Every output
+// file). An uncompressed input is scanned by Options.Workers goroutines,
+// each over a byte range of the file; compressed inputs are scanned from
+// start to end. Each feature becomes a column: float_list → float32,
+// int64_list → int64, bytes_list → string (binary when a value is not
+// UTF-8). With ConvertLists, a feature holding exactly one value in every
+// scanned record becomes a scalar column, one holding exactly k>1 values
+// becomes columns name_0..name_{k-1}, and anything else stays a list
+// column; without it every feature is a list column. A missing feature is a null. Every output
 // file carries the same schema; a record that contradicts it is an error
 // naming file, record index, byte offset, feature, expected and found, or
 // is dropped and counted with SkipCorrupt.
@@ -68,7 +70,8 @@ type Options struct {
 	// the schema are errors.
 	InferSample int
 	// Workers is the number of decoding goroutines, and the most input
-	// files read and chunk files written at once (default GOMAXPROCS).
+	// files read and chunk files written at once (default GOMAXPROCS). The
+	// inference scan runs on as many goroutines.
 	Workers int
 	// ParquetCompression is "snappy" (default), "zstd", "gzip" or "none".
 	ParquetCompression string
@@ -273,7 +276,11 @@ func inferPlan(ctx context.Context, files []string, opts Options) (*plan, error)
 		err     error
 	}
 	outs := make([]scanOut, len(files))
+	// Up to Workers files are open at once; slots bounds the scans running
+	// at once, so that the byte ranges of a large file share the CPUs with
+	// the scans of other files.
 	sem := make(chan struct{}, opts.Workers)
+	slots := make(chan struct{}, opts.Workers)
 	var wg sync.WaitGroup
 	for i, f := range files {
 		wg.Add(1)
@@ -281,40 +288,25 @@ func inferPlan(ctx context.Context, files []string, opts Options) (*plan, error)
 		go func(i int, f string) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			st, n, err := scanFile(ctx, f, opts)
+			st, n, err := scanFile(ctx, f, opts, slots)
 			outs[i] = scanOut{st, n, err}
 		}(i, f)
 	}
 	wg.Wait()
-	var merged []*featureStats
+	m := newStatsMerge()
 	var records int64
-	byName := map[string]*featureStats{}
 	for _, o := range outs {
 		if o.err != nil {
 			return nil, o.err
 		}
 		records += o.records
-		for _, st := range o.stats {
-			m, ok := byName[st.name]
-			if !ok {
-				c := *st
-				byName[st.name] = &c
-				merged = append(merged, &c)
-				continue
-			}
-			if m.kind == 0 {
-				m.kind = st.kind
-			} else if st.kind != 0 && st.kind != m.kind {
-				return nil, &RecordError{File: st.file, Record: st.record, Offset: st.offset, Feature: st.name,
-					Expected: fmt.Sprintf("%s (as first seen in %s, record %d)", m.kind, m.file, m.record), Found: st.kind.String()}
-			}
-			m.minLen = min(m.minLen, st.minLen)
-			m.maxLen = max(m.maxLen, st.maxLen)
-			m.count += st.count
-			m.nonUTF8 = m.nonUTF8 || st.nonUTF8
+		// Record indexes stay per file.
+		if g, st := m.add(o.stats, 0); g != nil {
+			return nil, &RecordError{File: st.file, Record: st.record, Offset: st.offset, Feature: st.name,
+				Expected: fmt.Sprintf("%s (as first seen in %s, record %d)", g.kind, g.file, g.record), Found: st.kind.String()}
 		}
 	}
-	return planFromStats(merged, records, opts.ConvertLists)
+	return planFromStats(m.order, records, opts.ConvertLists)
 }
 
 // Time budget checks: the scan and conversion loops poll ctx every

@@ -1,0 +1,478 @@
+package convert
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math/bits"
+	"os"
+	"sync"
+	"sync/atomic"
+	"unicode/utf8"
+
+	"github.com/gopherlab/gopherlab/stdlib/convert/example"
+	"github.com/gopherlab/gopherlab/stdlib/convert/tfrecord"
+)
+
+// The inference scan of an uncompressed input is split into byte ranges
+// scanned by Options.Workers goroutines. A range's worker starts at the
+// first record boundary at or after the range start (tfrecord.FindRecord)
+// and scans every record that starts before the range end, so the record
+// that straddles the end is the previous range's. The statistics of the
+// ranges are merged in file order, after checking that each range starts
+// exactly where the previous one ended: record data can embed bytes that
+// look like a framed record, and a range that started at such a false
+// boundary is scanned again from the true one. Any bad record, or ranges
+// that disagree on a feature's type, send the file to the sequential scan,
+// which reports the first error exactly as a scan without ranges does.
+
+// minScanRange is the smallest byte range of a parallel scan: inputs no
+// larger are scanned sequentially.
+const minScanRange = 4 << 20
+
+// scanInfo says how scanFile ran (tests check it).
+type scanInfo struct {
+	ranges   int  // byte ranges scanned in parallel (0: sequential scan)
+	redone   int  // ranges scanned again because they began at a false boundary
+	fellBack bool // a bad record sent the file to the sequential scan
+}
+
+// scanFile collects feature statistics of one input for schema inference.
+// It returns the statistics and the number of records scanned. slots, if
+// not nil, bounds the scans (sequential ones or ranges) running at once
+// across the files of a conversion.
+func scanFile(ctx context.Context, path string, opts Options, slots chan struct{}) ([]*featureStats, int64, error) {
+	stats, n, _, err := scanFileRanges(ctx, path, opts, slots, 0)
+	return stats, n, err
+}
+
+// scanFileRanges is scanFile with an explicit byte range size (0 picks
+// one from the file size and Options.Workers).
+func scanFileRanges(ctx context.Context, path string, opts Options, slots chan struct{}, rangeSize int64) ([]*featureStats, int64, scanInfo, error) {
+	var info scanInfo
+	if opts.InferSample <= 0 && opts.Workers >= 2 {
+		if f, size, ok := openUncompressed(path, opts); ok {
+			rs := rangeSize
+			if rs <= 0 {
+				rs = max(minScanRange, size/int64(4*opts.Workers))
+			}
+			if rangeSize > 0 || size > rs {
+				stats, n, ok, err := scanRanges(ctx, f, path, size, rs, opts.Workers, slots, &info)
+				f.Close()
+				if err != nil || ok {
+					return stats, n, info, err
+				}
+				info.fellBack = true
+			} else {
+				f.Close()
+			}
+		}
+	}
+	if !acquire(ctx, slots) {
+		return nil, 0, info, ctx.Err()
+	}
+	defer release(slots)
+	stats, n, err := scanSequential(ctx, path, opts)
+	return stats, n, info, err
+}
+
+func acquire(ctx context.Context, slots chan struct{}) bool {
+	if slots == nil || ctx.Err() != nil {
+		return ctx.Err() == nil
+	}
+	select {
+	case slots <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func release(slots chan struct{}) {
+	if slots != nil {
+		<-slots
+	}
+}
+
+// openUncompressed opens path when it is a regular file of uncompressed
+// records (Compression NONE, or AUTO detecting NONE).
+func openUncompressed(path string, opts Options) (*os.File, int64, bool) {
+	comp, _ := tfrecord.ParseCompression(opts.Compression)
+	if comp != tfrecord.None && comp != tfrecord.Auto {
+		return nil, 0, false
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, false
+	}
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		f.Close()
+		return nil, 0, false
+	}
+	if comp == tfrecord.Auto && tfrecord.Detect(bufio.NewReaderSize(io.NewSectionReader(f, 0, st.Size()), 16)) != tfrecord.None {
+		f.Close()
+		return nil, 0, false
+	}
+	return f, st.Size(), true
+}
+
+// scanRange is one byte range [from, limit) of a parallel scan.
+type scanRange struct {
+	from, limit int64
+	start       int64 // the first record boundary found in the range
+	found       bool  // there is one
+	end         int64 // offset after the last record scanned
+	stats       []*featureStats
+	records     int64
+	bad         bool  // a record failed to read or to scan
+	err         error // the scan could not run (context, I/O)
+	done        chan struct{}
+}
+
+// scanRanges scans f in byte ranges of about rangeSize with up to workers
+// goroutines and merges their statistics. ok is false when the file must be
+// scanned sequentially instead (a bad record somewhere).
+func scanRanges(ctx context.Context, f *os.File, path string, size, rangeSize int64, workers int, slots chan struct{}, info *scanInfo) (stats []*featureStats, records int64, ok bool, err error) {
+	n := int(max(1, (size+rangeSize-1)/rangeSize))
+	ranges := make([]scanRange, n)
+	for k := range ranges {
+		ranges[k] = scanRange{from: size * int64(k) / int64(n), limit: size * int64(k+1) / int64(n), done: make(chan struct{})}
+	}
+	info.ranges = n
+	wctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() {
+		cancel()
+		wg.Wait()
+	}()
+	var next atomic.Int64
+	for w := 0; w < min(workers, n); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				k := int(next.Add(1) - 1)
+				if k >= n {
+					return
+				}
+				rg := &ranges[k]
+				if acquire(wctx, slots) {
+					rg.run(wctx, f, path, size)
+					release(slots)
+				} else {
+					rg.err = wctx.Err()
+				}
+				close(rg.done)
+			}
+		}()
+	}
+	m := newStatsMerge()
+	end := int64(0) // where the record after the merged ones starts
+	for k := range ranges {
+		rg := &ranges[k]
+		select {
+		case <-rg.done:
+		case <-ctx.Done():
+			return nil, 0, false, ctx.Err()
+		}
+		if ctx.Err() != nil {
+			return nil, 0, false, ctx.Err()
+		}
+		if rg.err != nil {
+			return nil, 0, false, nil
+		}
+		switch {
+		case rg.found && rg.start == end:
+		case !rg.found && end >= rg.limit:
+			continue // no record starts in the range
+		default:
+			// The range began at a false boundary (or skipped a damaged
+			// record): scan it again from where the previous one ended.
+			info.redone++
+			rg.stats, rg.records, rg.end, rg.bad, rg.err = scanRecords(ctx, f, path, size, end, rg.limit)
+			if rg.err != nil {
+				return nil, 0, false, rg.err
+			}
+		}
+		if rg.bad {
+			return nil, 0, false, nil
+		}
+		if g, _ := m.add(rg.stats, m.records); g != nil {
+			return nil, 0, false, nil
+		}
+		m.records += rg.records
+		end = rg.end
+	}
+	if end != size {
+		return nil, 0, false, nil
+	}
+	return m.order, m.records, true, nil
+}
+
+// run finds the range's first record and scans from there.
+func (rg *scanRange) run(ctx context.Context, f *os.File, path string, size int64) {
+	if rg.from > 0 {
+		rg.start, rg.found, rg.err = tfrecord.FindRecord(f, rg.from, rg.limit, size, 0)
+		if rg.err != nil || !rg.found {
+			return
+		}
+	} else {
+		rg.start, rg.found = 0, true
+	}
+	rg.stats, rg.records, rg.end, rg.bad, rg.err = scanRecords(ctx, f, path, size, rg.start, rg.limit)
+}
+
+// scanRecords scans the records of f that start in [start, limit), the
+// first at start. Record indexes in the statistics count from start. bad
+// reports a record that could not be read or scanned; err is the context's.
+func scanRecords(ctx context.Context, f *os.File, path string, size, start, limit int64) (stats []*featureStats, records, end int64, bad bool, err error) {
+	r, err := tfrecord.NewReader(io.NewSectionReader(f, start, size-start), tfrecord.ReaderOptions{
+		Name: path, BufferSize: int(min(1<<20, max(4<<10, limit-start)))})
+	if err != nil {
+		return nil, 0, start, true, nil
+	}
+	defer r.Close()
+	sc := &scanner{path: path, byName: map[string]*featureStats{}}
+	for start+r.BytesRead() < limit {
+		if records%ctxEvery == 0 && ctx.Err() != nil {
+			return nil, 0, start, false, ctx.Err()
+		}
+		data, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, 0, start, true, nil
+		}
+		sc.rec, sc.off, sc.bad, sc.next = records, start+r.Offset(), nil, 0
+		if example.WalkFeatures(data, sc) != nil || sc.bad != nil {
+			return nil, 0, start, true, nil
+		}
+		records++
+	}
+	return sc.order, records, start + r.BytesRead(), false, nil
+}
+
+// statsMerge combines feature statistics in scan order.
+type statsMerge struct {
+	order   []*featureStats
+	byName  map[string]*featureStats
+	records int64 // records merged so far (kept by the caller)
+}
+
+func newStatsMerge() *statsMerge {
+	return &statsMerge{byName: map[string]*featureStats{}}
+}
+
+// add merges stats whose record indexes count from base. It returns the
+// merged and the new statistics of a feature whose types disagree.
+func (m *statsMerge) add(stats []*featureStats, base int64) (*featureStats, *featureStats) {
+	for _, st := range stats {
+		g := m.byName[st.name]
+		if g == nil {
+			c := *st
+			c.record += base
+			c.idx = len(m.order)
+			m.byName[c.name] = &c
+			m.order = append(m.order, &c)
+			continue
+		}
+		if st.kind != example.KindNone {
+			if g.kind == example.KindNone {
+				g.kind = st.kind
+			} else if g.kind != st.kind {
+				return g, st
+			}
+		}
+		g.minLen = min(g.minLen, st.minLen)
+		g.maxLen = max(g.maxLen, st.maxLen)
+		g.count += st.count
+		g.nonUTF8 = g.nonUTF8 || st.nonUTF8
+	}
+	return nil, nil
+}
+
+// scanSequential is scanFile record by record in one goroutine: the scan
+// of compressed inputs, of samples, with SkipCorrupt after a bad record,
+// and the one whose errors every other path reproduces.
+func scanSequential(ctx context.Context, path string, opts Options) ([]*featureStats, int64, error) {
+	r, err := openInput(path, opts)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer r.Close()
+	sc := &scanner{path: path, byName: map[string]*featureStats{}}
+	var rec, scanned int64
+	for ; opts.InferSample <= 0 || rec < int64(opts.InferSample); rec++ {
+		if rec%ctxEvery == 0 && ctx.Err() != nil {
+			return nil, 0, ctx.Err()
+		}
+		data, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			if opts.SkipCorrupt && errors.Is(err, tfrecord.ErrDataChecksum) {
+				continue
+			}
+			if opts.SkipCorrupt && errors.Is(err, tfrecord.ErrCorrupt) {
+				break
+			}
+			return nil, 0, err
+		}
+		sc.rec, sc.off, sc.bad, sc.next = rec, r.Offset(), nil, 0
+		err = example.WalkFeatures(data, sc)
+		if err == nil {
+			err = sc.bad
+		}
+		if err != nil {
+			var re *RecordError
+			if !errors.As(err, &re) {
+				err = &RecordError{File: path, Record: rec, Offset: sc.off, Err: err}
+			}
+			if opts.SkipCorrupt {
+				continue
+			}
+			return nil, 0, err
+		}
+		scanned++
+	}
+	return sc.order, scanned, nil
+}
+
+// scanner collects feature statistics record by record; it is the
+// FeatureVisitor of the inference scan.
+type scanner struct {
+	path   string
+	order  []*featureStats
+	byName map[string]*featureStats
+	seen   []int64 // last record index each feature was counted at
+	next   int     // predicted index in order of the next feature
+	rec    int64   // current record
+	off    int64   // its byte offset
+	bad    error   // first kind conflict in the record
+}
+
+// VisitFeature updates the statistics of one feature of the record.
+func (sc *scanner) VisitFeature(name, fb []byte, foff int) error {
+	var raw example.RawFeature
+	kind, n, ok := packedLen(fb)
+	if !ok {
+		var err error
+		raw, err = example.ParseFeature(fb)
+		if err == nil {
+			n, err = featureLen(&raw)
+		}
+		if err != nil {
+			return &RecordError{File: sc.path, Record: sc.rec, Offset: sc.off, Feature: string(name), RecordByte: foff, Err: err}
+		}
+		kind = raw.Kind
+	}
+	// Writers emit features in the same order in every record: try the
+	// one after the previous feature before the map.
+	var st *featureStats
+	if sc.next < len(sc.order) && sc.order[sc.next].name == string(name) {
+		st = sc.order[sc.next]
+	} else if st = sc.byName[string(name)]; st == nil {
+		st = &featureStats{name: string(name), kind: kind, minLen: n, maxLen: n, file: sc.path, record: sc.rec, offset: sc.off, idx: len(sc.order)}
+		sc.byName[st.name] = st
+		sc.order = append(sc.order, st)
+		sc.seen = append(sc.seen, -1)
+	}
+	idx := st.idx
+	sc.next = idx + 1
+	if kind != example.KindNone {
+		if st.kind == example.KindNone {
+			st.kind = kind
+		} else if st.kind != kind {
+			if sc.bad == nil {
+				sc.bad = &RecordError{File: sc.path, Record: sc.rec, Offset: sc.off, Feature: st.name, RecordByte: foff,
+					Expected: fmt.Sprintf("%s (as in record %d)", st.kind, st.record), Found: fmt.Sprintf("%s of length %d", kind, n)}
+			}
+			return nil
+		}
+	}
+	if kind == example.KindBytes && !st.nonUTF8 {
+		raw.RangeBytes(func(v []byte) {
+			if !utf8.Valid(v) {
+				st.nonUTF8 = true
+			}
+		})
+	}
+	st.minLen = min(st.minLen, n)
+	st.maxLen = max(st.maxLen, n)
+	if sc.seen[idx] != sc.rec && kind != example.KindNone {
+		sc.seen[idx] = sc.rec
+		st.count++
+	}
+	return nil
+}
+
+// packedLen reads the kind and length of a serialized float or int64
+// Feature laid out as TensorFlow writes it (one list field holding one
+// packed field, one-byte lengths) without parsing it into a RawFeature;
+// ok is false for any other layout, which ParseFeature and featureLen
+// handle with the same results.
+func packedLen(fb []byte) (kind example.Kind, n int, ok bool) {
+	if len(fb) < 2 || fb[1] >= 0x80 || int(fb[1])+2 != len(fb) {
+		return 0, 0, false
+	}
+	kind = example.Kind(fb[0] >> 3)
+	if fb[0]&7 != 2 || (kind != example.KindFloat && kind != example.KindInt64) {
+		return 0, 0, false
+	}
+	pl := fb[2:]
+	if len(pl) > 0 {
+		if len(pl) < 2 || pl[0] != 0x0a || pl[1] >= 0x80 || int(pl[1]) != len(pl)-2 {
+			return 0, 0, false
+		}
+		pl = pl[2:]
+	}
+	if kind == example.KindFloat {
+		return kind, len(pl) / 4, len(pl)%4 == 0
+	}
+	if len(pl) > 0 && pl[len(pl)-1] >= 0x80 {
+		return 0, 0, false
+	}
+	// A varint ends at each byte below 0x80: count them 8 bytes at a time.
+	for len(pl) >= 8 {
+		n += bits.OnesCount64(^binary.LittleEndian.Uint64(pl) & 0x8080808080808080)
+		pl = pl[8:]
+	}
+	for _, c := range pl {
+		if c < 0x80 {
+			n++
+		}
+	}
+	return kind, n, true
+}
+
+// featureLen is raw.Len with a fast path for packed lists.
+func featureLen(raw *example.RawFeature) (int, error) {
+	if pl, ok := raw.Packed(); ok {
+		switch raw.Kind {
+		case example.KindFloat:
+			if len(pl)%4 == 0 {
+				return len(pl) / 4, nil
+			}
+		case example.KindInt64:
+			if len(pl) == 0 {
+				return 0, nil
+			}
+			if pl[len(pl)-1] < 0x80 {
+				n := 0
+				for _, c := range pl {
+					if c < 0x80 {
+						n++
+					}
+				}
+				return n, nil
+			}
+		}
+	}
+	return raw.Len()
+}
