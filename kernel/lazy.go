@@ -40,8 +40,11 @@ func (l *lazyEvaluator) run() {
 	}
 	close(l.ready)
 	// Loading the interpreter's symbol tables leaves garbage behind;
-	// return it to the OS so an idle kernel stays small.
+	// return it to the OS, and unmap the code and data that only package
+	// initialization and the evaluator's start used, so an idle kernel
+	// stays small.
 	debug.FreeOSMemory()
+	releaseStartupPages()
 }
 
 func (l *lazyEvaluator) get(ctx context.Context) (cell.Evaluator, error) {
