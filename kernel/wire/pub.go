@@ -4,10 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
-	"fmt"
 	"net"
 	"os"
-	"strings"
 	"sync"
 )
 
@@ -45,33 +43,11 @@ type pubPeer struct {
 // ListenPub binds a PUB socket to a Jupyter endpoint (tcp://HOST:PORT or
 // ipc://PATH) and accepts subscribers in the background.
 func ListenPub(endpoint string) (*PubSocket, error) {
-	network, addr, ok := strings.Cut(endpoint, "://")
-	if !ok {
-		return nil, fmt.Errorf("pub: bad endpoint %q", endpoint)
-	}
-	p := &PubSocket{peers: map[*pubPeer]struct{}{}}
-	switch network {
-	case "tcp":
-		if l, ok := takePrebound(addr); ok {
-			p.ln = l
-			p.wg.Add(1)
-			go p.accept()
-			return p, nil
-		}
-		if h, port, ok := strings.Cut(addr, ":"); ok && (h == "*" || h == "") {
-			addr = ":" + port
-		}
-	case "ipc":
-		network = "unix"
-		p.path = addr
-	default:
-		return nil, fmt.Errorf("pub: unsupported transport %q", network)
-	}
-	ln, err := net.Listen(network, addr)
+	ln, path, err := listenEndpoint("pub", endpoint)
 	if err != nil {
 		return nil, err
 	}
-	p.ln = ln
+	p := &PubSocket{ln: ln, path: path, peers: map[*pubPeer]struct{}{}}
 	p.wg.Add(1)
 	go p.accept()
 	return p, nil

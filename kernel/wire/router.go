@@ -4,10 +4,8 @@ import (
 	"bufio"
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"net"
 	"os"
-	"strings"
 	"sync"
 )
 
@@ -59,38 +57,18 @@ type routerPeer struct {
 // ListenRouter binds a ROUTER socket to a Jupyter endpoint (tcp://HOST:PORT
 // or ipc://PATH) and accepts peers in the background.
 func ListenRouter(endpoint string) (*RouterSocket, error) {
-	network, addr, ok := strings.Cut(endpoint, "://")
-	if !ok {
-		return nil, fmt.Errorf("router: bad endpoint %q", endpoint)
+	ln, path, err := listenEndpoint("router", endpoint)
+	if err != nil {
+		return nil, err
 	}
 	r := &RouterSocket{
+		ln:    ln,
+		path:  path,
 		in:    make(chan [][]byte, 64),
 		done:  make(chan struct{}),
 		peers: map[string]*routerPeer{},
 		conns: map[*routerPeer]struct{}{},
 	}
-	switch network {
-	case "tcp":
-		if l, ok := takePrebound(addr); ok {
-			r.ln = l
-			r.wg.Add(1)
-			go r.accept()
-			return r, nil
-		}
-		if h, port, ok := strings.Cut(addr, ":"); ok && (h == "*" || h == "") {
-			addr = ":" + port
-		}
-	case "ipc":
-		network = "unix"
-		r.path = addr
-	default:
-		return nil, fmt.Errorf("router: unsupported transport %q", network)
-	}
-	ln, err := net.Listen(network, addr)
-	if err != nil {
-		return nil, err
-	}
-	r.ln = ln
 	r.wg.Add(1)
 	go r.accept()
 	return r, nil

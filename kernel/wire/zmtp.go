@@ -190,3 +190,33 @@ func takePrebound(addr string) (net.Listener, bool) {
 	}
 	return l, true
 }
+
+// listenEndpoint binds a Jupyter endpoint (tcp://HOST:PORT, where a host of
+// "*" means every interface, or ipc://PATH) for a socket of the given kind,
+// which names it in errors. A TCP address that package prebind bound at
+// start is taken over. For ipc it also returns the socket file's path,
+// which the caller removes when it closes.
+func listenEndpoint(kind, endpoint string) (ln net.Listener, path string, err error) {
+	network, addr, ok := strings.Cut(endpoint, "://")
+	if !ok {
+		return nil, "", fmt.Errorf("%s: bad endpoint %q", kind, endpoint)
+	}
+	switch network {
+	case "tcp":
+		if l, ok := takePrebound(addr); ok {
+			return l, "", nil
+		}
+		if h, port, ok := strings.Cut(addr, ":"); ok && (h == "*" || h == "") {
+			addr = ":" + port
+		}
+	case "ipc":
+		network, path = "unix", addr
+	default:
+		return nil, "", fmt.Errorf("%s: unsupported transport %q", kind, network)
+	}
+	ln, err = net.Listen(network, addr)
+	if err != nil {
+		return nil, "", err
+	}
+	return ln, path, nil
+}
