@@ -232,26 +232,25 @@ class SessionClient:
 
 
 def run_session(sc, code, n):
-    out = []
-    content = dict(EXECUTE, code=code)
-    for _ in range(n):
-        t0 = time.perf_counter()
-        reply = sc.roundtrip("execute_request", content)
-        out.append(time.perf_counter() - t0)
-        if reply["content"]["status"] != "ok":
-            raise RuntimeError("%r failed: %s" % (code, reply["content"]))
-    return out
+    return timed(lambda c: sc.roundtrip("execute_request", c), lambda r: r["content"], code, n)
 
 
 def run_wire(sc, code, n):
+    return timed(lambda c: sc.roundtrip_raw("execute_request", c), json.loads, code, n)
+
+
+def timed(roundtrip, content_of, code, n):
+    """Seconds of n round trips. roundtrip sends the execute_request
+    content and returns the reply; content_of, applied after the clock
+    stops, gives the reply's content."""
     out = []
     content = dict(EXECUTE, code=code)
     for _ in range(n):
         t0 = time.perf_counter()
-        reply = sc.roundtrip_raw("execute_request", content)
+        reply = roundtrip(content)
         out.append(time.perf_counter() - t0)
-        if json.loads(reply)["status"] != "ok":
-            raise RuntimeError("%r failed: %s" % (code, reply))
+        if content_of(reply)["status"] != "ok":
+            raise RuntimeError("%r failed: %s" % (code, content_of(reply)))
     return out
 
 
