@@ -293,6 +293,9 @@ func (k *execSink) Input(ctx context.Context, prompt string, password bool) (str
 	if err != nil {
 		return "", err
 	}
+	if err := s.stdin.WaitPeer(ctx, req); err != nil {
+		return "", fmt.Errorf("input_request: waiting for the frontend's stdin channel: %w", err)
+	}
 	if err := s.stdin.Send(req); err != nil {
 		return "", fmt.Errorf("input_request: %w", err)
 	}

@@ -2,6 +2,7 @@ package wire
 
 import (
 	"bufio"
+	"context"
 	"encoding/binary"
 	"errors"
 	"net"
@@ -37,6 +38,7 @@ type RouterSocket struct {
 	done chan struct{} // closed by Close
 
 	mu     sync.Mutex
+	joined chan struct{} // closed and replaced each time a peer registers
 	peers  map[string]*routerPeer
 	conns  map[*routerPeer]struct{} // every connection, handshake done or not
 	nextID uint32
@@ -62,12 +64,13 @@ func ListenRouter(endpoint string) (*RouterSocket, error) {
 		return nil, err
 	}
 	r := &RouterSocket{
-		ln:    ln,
-		path:  path,
-		in:    make(chan [][]byte, 64),
-		done:  make(chan struct{}),
-		peers: map[string]*routerPeer{},
-		conns: map[*routerPeer]struct{}{},
+		ln:     ln,
+		path:   path,
+		in:     make(chan [][]byte, 64),
+		done:   make(chan struct{}),
+		joined: make(chan struct{}),
+		peers:  map[string]*routerPeer{},
+		conns:  map[*routerPeer]struct{}{},
 	}
 	r.wg.Add(1)
 	go r.accept()
@@ -147,7 +150,37 @@ func (r *RouterSocket) register(peer *routerPeer, id string) bool {
 	}
 	peer.id = id
 	r.peers[id] = peer
+	close(r.joined)
+	r.joined = make(chan struct{})
 	return true
+}
+
+// WaitPeer waits until a peer with routing identity id is connected, ctx
+// is done or the socket is closed. A frontend's handshake on one channel
+// can finish after its first request arrives on another; the kernel calls
+// WaitPeer before sending the first message on stdin so that a prompt is
+// not dropped in that window.
+func (r *RouterSocket) WaitPeer(ctx context.Context, id []byte) error {
+	for {
+		r.mu.Lock()
+		if r.closed {
+			r.mu.Unlock()
+			return net.ErrClosed
+		}
+		if r.peers[string(id)] != nil {
+			r.mu.Unlock()
+			return nil
+		}
+		joined := r.joined
+		r.mu.Unlock()
+		select {
+		case <-joined:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-r.done:
+			return net.ErrClosed
+		}
+	}
 }
 
 // readMessage reads one multipart message, answering PING commands on

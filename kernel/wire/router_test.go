@@ -2,6 +2,7 @@ package wire
 
 import (
 	"bufio"
+	"context"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -318,5 +319,46 @@ func TestRouterSocketDoesNotWaitForAPeerThatDoesNotRead(t *testing.T) {
 	}
 	if last < 39 {
 		t.Errorf("the peer got messages up to %d only, want at least the first 40", last)
+	}
+}
+
+func TestRouterSocketWaitPeer(t *testing.T) {
+	r, err := ListenRouter("tcp://127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	// Nobody named "late" is connected: WaitPeer gives up with ctx.
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := r.WaitPeer(ctx, []byte("late")); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("WaitPeer with nobody connected: %v", err)
+	}
+	// A peer with another identity does not end the wait; "late" does,
+	// and a message sent then reaches it.
+	waited := make(chan error, 1)
+	go func() { waited <- r.WaitPeer(context.Background(), []byte("late")) }()
+	dialRaw(t, r, "DEALER", "other")
+	select {
+	case err := <-waited:
+		t.Fatalf("WaitPeer returned %v when another peer connected", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	late := dialRaw(t, r, "DEALER", "late")
+	if err := <-waited; err != nil {
+		t.Fatal(err)
+	}
+	if err := r.SendFrames([][]byte{[]byte("late"), []byte("prompt")}); err != nil {
+		t.Fatal(err)
+	}
+	late.c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if m, err := late.readMessage(); err != nil || len(m) != 1 || string(m[0]) != "prompt" {
+		t.Fatalf("late peer got %q %v", m, err)
+	}
+	// Close ends a wait.
+	go func() { waited <- r.WaitPeer(context.Background(), []byte("never")) }()
+	r.Close()
+	if err := <-waited; !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("WaitPeer after Close: %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -52,6 +53,16 @@ func (s *Socket) send(frames [][]byte) error {
 		return s.router.SendFrames(frames)
 	}
 	return s.zs.SendMulti(zmq4.NewMsgFrom(frames...))
+}
+
+// WaitPeer waits until the peer that m's first routing identity names is
+// connected (see RouterSocket.WaitPeer). On zmq4 sockets it returns at
+// once.
+func (s *Socket) WaitPeer(ctx context.Context, m *Message) error {
+	if s.router == nil || len(m.Identities) == 0 {
+		return nil
+	}
+	return s.router.WaitPeer(ctx, m.Identities[0])
 }
 
 // SendBatch encodes, signs and sends several messages in order. On
