@@ -151,23 +151,15 @@ func checkSVG(t *testing.T, name, s string) {
 	}
 }
 
-// repoRoot walks up from the working directory to go.mod.
+// repoRoot returns the module root: tests run in the package directory,
+// one level below it.
 func repoRoot(t *testing.T) string {
 	t.Helper()
-	dir, err := os.Getwd()
+	root, err := filepath.Abs("..")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the working directory")
-		}
-		dir = parent
-	}
+	return root
 }
 
 // needTool fails under CI and skips elsewhere when an external tool is missing.

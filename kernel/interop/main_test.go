@@ -67,7 +67,7 @@ func TestMain(m *testing.M) {
 // Jupyter and kernel directory of child processes there, so that the tests
 // neither see nor touch the user's own Jupyter setup.
 func prepare() {
-	root, err := moduleRoot()
+	root, err := filepath.Abs("../..") // tests run in the package directory
 	if err != nil {
 		setup.err = err
 		return
@@ -145,23 +145,6 @@ func goCmd(dir string, args ...string) *exec.Cmd {
 	cmd := exec.Command("go", args...)
 	cmd.Dir = dir
 	return cmd
-}
-
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the test directory")
-		}
-		dir = parent
-	}
 }
 
 // missing skips the test, or fails it under CI, because a tool is missing.

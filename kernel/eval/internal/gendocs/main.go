@@ -38,7 +38,7 @@ const maxDoc = 700
 func main() {
 	out := flag.String("o", "docs.json.gz", "output file")
 	flag.Parse()
-	root, err := moduleRoot()
+	root, err := filepath.Abs("../..") // go generate runs in kernel/eval
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -81,23 +81,6 @@ func main() {
 		log.Fatal(err)
 	}
 	fmt.Printf("wrote %s: %d packages, %d bytes\n", *out, len(docs), buf.Len())
-}
-
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("no go.mod above the working directory")
-		}
-		dir = parent
-	}
 }
 
 func packageDocs(dir, importPath string) (map[string]string, error) {
