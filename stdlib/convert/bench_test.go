@@ -193,6 +193,8 @@ func BenchmarkTFRecordsToParquet(b *testing.B) {
 		name := fmt.Sprintf("compression=%s/workers=%d", tfrecord.Compression(comp), workers)
 		if r.inferred {
 			name += "/schema=inferred"
+		} else {
+			name += "/schema=explicit"
 		}
 		b.Run(name, func(b *testing.B) {
 			path := benchInput(b, comp)

@@ -12,7 +12,9 @@
 // (Options.InferSample limits the scan to the first n records of each
 // file). An uncompressed input is scanned by Options.Workers goroutines,
 // each over a byte range of the file; compressed inputs are scanned from
-// start to end. Each feature becomes a column: float_list → float32,
+// start to end. The scan of an uncompressed input does not verify data
+// checksums (unless SkipCorrupt is set): the conversion verifies every
+// record and names the damaged one. Each feature becomes a column: float_list → float32,
 // int64_list → int64, bytes_list → string (binary when a value is not
 // UTF-8). With ConvertLists, a feature holding exactly one value in every
 // scanned record becomes a scalar column, one holding exactly k>1 values
