@@ -485,6 +485,19 @@ func (sc *scanner) fast(rec []byte) bool {
 			k = st.idx
 		}
 		next = k + 1
+		if keys[k].tmpl.matches(entry) {
+			// A one-value float or int feature as writers lay it out.
+			if entry[len(entry)-1] >= 0x80 && keys[k].tag == byte(example.KindInt64)<<3|2 {
+				return false
+			}
+			st := order[k]
+			st.minLen, st.maxLen = min(st.minLen, 1), max(st.maxLen, 1)
+			if seen[k] != sc.rec {
+				seen[k] = sc.rec
+				st.count++
+			}
+			continue
+		}
 		fl, j := int(entry[v+1]), v+2
 		if fl >= 0x80 {
 			fl, j = uvarint(entry, v+1)
@@ -545,13 +558,14 @@ type scanKey struct {
 	n              int
 	w0, w1, m0, m1 uint64
 	tag            byte // the Feature's list field of the feature's kind
+	tmpl           scalarTemplate
 }
 
 func newScanKey(name string, kind example.Kind) scanKey {
 	var b [16]byte
 	copy(b[:], name)
 	k := scanKey{name: name, n: len(name), tag: byte(kind)<<3 | 2,
-		w0: binary.LittleEndian.Uint64(b[:8]), w1: binary.LittleEndian.Uint64(b[8:])}
+		w0: binary.LittleEndian.Uint64(b[:8]), w1: binary.LittleEndian.Uint64(b[8:]), tmpl: newScalarTemplate(name, kind)}
 	k.m0 = mask64(min(len(name), 8))
 	k.m1 = mask64(min(max(len(name)-8, 0), 8))
 	return k
@@ -674,6 +688,7 @@ func (sc *scanner) VisitFeature(name, fb []byte, foff int) error {
 		if st.kind == example.KindNone {
 			st.kind = kind
 			sc.keys[idx].tag = byte(kind)<<3 | 2
+			sc.keys[idx].tmpl = newScalarTemplate(st.name, kind)
 		} else if st.kind != kind {
 			if sc.bad == nil {
 				sc.bad = &RecordError{File: sc.path, Record: sc.rec, Offset: sc.off, Feature: st.name, RecordByte: foff,
