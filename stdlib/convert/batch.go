@@ -452,6 +452,9 @@ func (d *decoder) decodeTwoPass(b *batch, rec []byte) *mismatch {
 			}
 		}
 		if !d.present[s] || raw.Kind == example.KindNone {
+			if d.present[s] && p.exact && p.cols[cols[0]].mode != modeList {
+				return &mismatch{feature: p.names[s], offset: d.offs[s], expected: describe(p, s), found: "a feature with no value list"}
+			}
 			if !p.cols[cols[0]].Nullable {
 				return &mismatch{feature: p.names[s], expected: describe(p, s) + ", not nullable", found: "no value (feature missing)"}
 			}
@@ -486,7 +489,7 @@ func (d *decoder) decodeTwoPass(b *batch, rec []byte) *mismatch {
 			}
 			if got := c.nvals(pc.elem) - before; got != 1 {
 				c.truncVals(pc.elem, before)
-				if got == 0 && pc.Nullable {
+				if got == 0 && pc.Nullable && !p.exact {
 					// An empty list under a scalar column is a missing value.
 					c.nulls = append(c.nulls, row)
 					c.appendZero(pc.elem)
@@ -524,7 +527,7 @@ func (d *decoder) appendElems(b *batch, s int, raw *example.RawFeature, row int3
 	if err != nil {
 		return &mismatch{feature: p.names[s], offset: d.offs[s], err: err}
 	}
-	if n == 0 && p.cols[cols[0]].Nullable {
+	if n == 0 && p.cols[cols[0]].Nullable && !p.exact {
 		for _, ci := range cols {
 			c := &b.cols[ci]
 			c.nulls = append(c.nulls, row)
