@@ -21,8 +21,7 @@ const (
 
 // slotInfo is what decodeFast needs of a feature slot.
 type slotInfo struct {
-	name string
-	head uint64 // the name's first 8 bytes (zero padded), little-endian
+	nameKey
 	kind fastKind
 	tag  byte           // first byte of the Feature: its list field, length-delimited
 	col  int            // the slot's (first) column
@@ -90,36 +89,12 @@ func fastSlots(p *plan) []slotInfo {
 		case c.mode == modeList && c.elem == elemI64 && c.kind == example.KindInt64:
 			k = fastI64List
 		}
-		var head [8]byte
-		copy(head[:], name)
-		out[s] = slotInfo{name: name, head: binary.LittleEndian.Uint64(head[:]), kind: k, tag: byte(p.kinds[s])<<3 | 2, col: ci}
+		out[s] = slotInfo{nameKey: newNameKey(name), kind: k, tag: byte(p.kinds[s])<<3 | 2, col: ci}
 		if k == fastF32 || k == fastI64 {
 			out[s].tmpl = newScalarTemplate(name, p.kinds[s])
 		}
 	}
 	return out
-}
-
-// is reports whether name, which starts at entry[2], is the slot's name.
-// Names are compared a word at a time: the entry holds at least 4 bytes
-// after a name (value tag, length, and a Feature's tag and length) so a
-// word load at entry[2:] stays inside it for names of up to 4 bytes.
-func (si *slotInfo) is(name, entry []byte) bool {
-	n := len(name)
-	if n != len(si.name) {
-		return false
-	}
-	if len(entry) >= 10 {
-		w := binary.LittleEndian.Uint64(entry[2:10])
-		if n < 8 {
-			w &= 1<<(8*uint(n)) - 1
-		}
-		if w != si.head {
-			return false
-		}
-		return n <= 8 || string(name[8:]) == si.name[8:]
-	}
-	return string(name) == si.name
 }
 
 // uvarint reads a varint length at b[i:]; j is the position after it, or
@@ -215,7 +190,7 @@ func (d *decoder) decodeFast(b *batch, rec []byte) bool {
 		// Writers emit features in the same order in every record: try the
 		// slot after the previous one before hashing the name.
 		s := d.next
-		if s >= len(slots) || !slots[s].is(name, entry) {
+		if s >= len(slots) || !slots[s].is(entry, v) {
 			var ok bool
 			if s, ok = p.slots[string(name)]; !ok {
 				if p.strict {

@@ -550,25 +550,33 @@ func (sc *scanner) fast(rec []byte) bool {
 	return true
 }
 
-// scanKey is a feature name as fast compares it: its length, its first 16
-// bytes as two little-endian words (zero padded) and the masks that keep
-// a name's bytes of two words loaded from a record.
+// scanKey is what fast knows of a feature: its name, its kind's list
+// field and its one-value template.
 type scanKey struct {
-	name           string
-	n              int
-	w0, w1, m0, m1 uint64
-	tag            byte // the Feature's list field of the feature's kind
-	tmpl           scalarTemplate
+	nameKey
+	tag  byte // the Feature's list field of the feature's kind
+	tmpl scalarTemplate
 }
 
 func newScanKey(name string, kind example.Kind) scanKey {
+	return scanKey{nameKey: newNameKey(name), tag: byte(kind)<<3 | 2, tmpl: newScalarTemplate(name, kind)}
+}
+
+// nameKey is a feature name as the record walks compare it: its length,
+// its first 16 bytes as two little-endian words (zero padded) and the
+// masks that keep a name's bytes of two words loaded from a record.
+type nameKey struct {
+	name           string
+	n              int
+	w0, w1, m0, m1 uint64
+}
+
+func newNameKey(name string) nameKey {
 	var b [16]byte
 	copy(b[:], name)
-	k := scanKey{name: name, n: len(name), tag: byte(kind)<<3 | 2,
-		w0: binary.LittleEndian.Uint64(b[:8]), w1: binary.LittleEndian.Uint64(b[8:]), tmpl: newScalarTemplate(name, kind)}
-	k.m0 = mask64(min(len(name), 8))
-	k.m1 = mask64(min(max(len(name)-8, 0), 8))
-	return k
+	return nameKey{name: name, n: len(name),
+		w0: binary.LittleEndian.Uint64(b[:8]), w1: binary.LittleEndian.Uint64(b[8:]),
+		m0: mask64(min(len(name), 8)), m1: mask64(min(max(len(name)-8, 0), 8))}
 }
 
 // mask64 keeps the low n bytes of a word.
@@ -581,7 +589,7 @@ func mask64(n int) uint64 {
 
 // is reports whether the map entry whose name ends at v (and starts at 2)
 // names k.
-func (k *scanKey) is(entry []byte, v int) bool {
+func (k *nameKey) is(entry []byte, v int) bool {
 	switch {
 	case v-2 != k.n:
 		return false
