@@ -181,6 +181,7 @@ type onePass struct {
 	row  int32
 	gen  uint32   // generation of the current record
 	seen []uint32 // slot -> generation in which it was last seen
+	n    int      // slots seen in the current record
 }
 
 // VisitFeature appends one feature's values to its columns.
@@ -202,6 +203,7 @@ func (o *onePass) VisitFeature(name, fb []byte, off int) error {
 		return errSlow // a repeated name: the last one wins
 	}
 	o.seen[s] = o.gen
+	o.n++
 	return o.add(s, fb)
 }
 
@@ -395,6 +397,7 @@ func (o *onePass) begin(b *batch) {
 		o.gen = 1
 	}
 	o.b, o.row = b, int32(b.rows)
+	o.n = 0
 	o.d.next = 0
 }
 
@@ -404,6 +407,9 @@ func (o *onePass) finish() bool {
 	p := o.d.p
 	b := o.b
 	o.b = nil
+	if o.n == len(o.seen) {
+		return true // every feature present
+	}
 	for s, g := range o.seen {
 		if g == o.gen {
 			continue
@@ -608,8 +614,20 @@ func appendPayload(c *colBuf, e elemType, k example.Kind, pl []byte) bool {
 		n0 := len(c.i64)
 		c.i64 = slices.Grow(c.i64, len(pl))
 		out := c.i64[n0 : n0+len(pl)]
-		j := 0
-		for i := 0; i < len(pl); j++ {
+		j, i := 0, 0
+		// Runs of eight one-byte varints (small numbers: categories, ids
+		// below 128) are widened a word at a time.
+		for ; i+8 <= len(pl); i, j = i+8, j+8 {
+			w := binary.LittleEndian.Uint64(pl[i:])
+			if w&0x8080808080808080 != 0 {
+				break
+			}
+			o := out[j : j+8 : j+8]
+			for k := range o {
+				o[k] = int64(w >> (8 * k) & 0x7f)
+			}
+		}
+		for ; i < len(pl); j++ {
 			if b := pl[i]; b < 0x80 {
 				out[j] = int64(b)
 				i++

@@ -157,6 +157,7 @@ func (d *decoder) decodeFast(b *batch, rec []byte) bool {
 				return false
 			}
 			o.seen[s] = o.gen
+			o.n++
 			d.next = s + 1
 			si := &slots[s]
 			c := &b.cols[si.col]
@@ -205,6 +206,7 @@ func (d *decoder) decodeFast(b *batch, rec []byte) bool {
 			return false // a repeated name: the last one wins
 		}
 		o.seen[s] = o.gen
+		o.n++
 		si := &slots[s]
 		if si.kind == fastNone || len(fb) < 2 || fb[0] != si.tag {
 			if o.add(s, fb) != nil {

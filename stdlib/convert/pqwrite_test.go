@@ -310,3 +310,24 @@ func TestFloat32Range(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendIndexesWords checks the word-at-a-time packing of int64
+// dictionary indexes against the value-at-a-time packing (the int32 path).
+func TestAppendIndexesWords(t *testing.T) {
+	for seed := uint64(0); seed < 300; seed++ {
+		r := rand.New(rand.NewPCG(seed, 5))
+		w := uint(1 + r.IntN(12))
+		n := r.IntN(200)
+		c64, c32 := colBuf{}, colBuf{}
+		for i := 0; i < n; i++ {
+			v := r.Int64N(1 << w)
+			c64.i64 = append(c64.i64, v)
+			c32.i32 = append(c32.i32, int32(v))
+		}
+		got := appendIndexes([]byte{9}, &c64, elemI64, nil, n, w, n)
+		want := appendIndexes([]byte{9}, &c32, elemI32, nil, n, w, n)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("seed %d, width %d, %d values:\n got % x\nwant % x", seed, w, n, got, want)
+		}
+	}
+}
