@@ -15,17 +15,17 @@
 // first input and checks every record against it as it converts; a record
 // it does not describe exactly as the full scan would makes the conversion
 // remove its files and start again after the full scan (always the case
-// with SkipCorrupt or Resume). An uncompressed input is scanned by Options.Workers goroutines,
-// each over a byte range of the file; compressed inputs are scanned from
-// start to end. The scan of an uncompressed input does not verify data
-// checksums (unless SkipCorrupt is set): the conversion verifies every
-// record and names the damaged one. Each feature becomes a column: float_list → float32,
-// int64_list → int64, bytes_list → string (binary when a value is not
-// UTF-8). With ConvertLists, a feature holding exactly one value in every
-// scanned record becomes a scalar column, one holding exactly k>1 values
-// becomes columns name_0..name_{k-1}, and anything else stays a list
-// column; without it every feature is a list column. A missing feature is a null. Every output
-// file carries the same schema; a record that contradicts it is an error
+// with SkipCorrupt or Resume). The full scan of an uncompressed input runs
+// on Options.Workers goroutines, each over a byte range of the file, and
+// does not verify data checksums (unless SkipCorrupt is set): the
+// conversion verifies every record and names the damaged one. Compressed
+// inputs are scanned from start to end. Each feature becomes a column:
+// float_list → float32, int64_list → int64, bytes_list → string (binary
+// when a value is not UTF-8). With ConvertLists, a feature holding exactly
+// one value in every scanned record becomes a scalar column, one holding
+// exactly k>1 values becomes columns name_0..name_{k-1}, and anything else
+// stays a list column; without it every feature is a list column. A
+// missing feature is a null. Every output file carries the same schema; a record that contradicts it is an error
 // naming file, record index, byte offset, feature, expected and found, or
 // is dropped and counted with SkipCorrupt.
 //
