@@ -283,6 +283,11 @@ func (d *decoder) VisitFeature(name, fb []byte, off int) error {
 		}
 		return nil
 	}
+	if d.present[s] && p.exact {
+		// The last one wins, but a full scan counts every one's length
+		// and kind: an exact plan cannot tell what it would infer.
+		return &mismatch{feature: string(name), offset: off, expected: "one entry per feature (schema from a sample)", found: "a repeated feature name"}
+	}
 	// Only positions are kept (fb is rec[off:off+len]): storing parsed
 	// features, which hold slices, cost write barriers per feature.
 	d.present[s] = true

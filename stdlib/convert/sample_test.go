@@ -78,18 +78,35 @@ func TestSampleSchemaEqualsFullScan(t *testing.T) {
 			}
 		}, false},
 		{"feature first in a later file", func(i int, e *example.Example) {}, true},
+		{"repeated name", nil, false}, // record late holds "a" twice: [1 2] then [3]
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			var exs []*example.Example
-			for i := 0; i < n; i++ {
-				e := base(i)
-				tt.edit(i, e)
-				exs = append(exs, e)
-			}
 			files := []string{filepath.Join(dir, "a.tfrecords")}
-			writeExamples(t, files[0], tfrecord.None, exs)
+			if tt.edit != nil {
+				for i := 0; i < n; i++ {
+					e := base(i)
+					tt.edit(i, e)
+					exs = append(exs, e)
+				}
+				writeExamples(t, files[0], tfrecord.None, exs)
+			} else {
+				// Example is a map: repeat the entry in the wire bytes.
+				var recs [][]byte
+				for i := 0; i < n; i++ {
+					rec := base(i).Marshal()
+					if i == late {
+						twice := example.New().Set("a", example.Floats(1, 2)).Marshal()
+						rec = append(twice, rec...) // fields 1 concatenate: "a" appears twice
+					}
+					recs = append(recs, rec)
+				}
+				if err := os.WriteFile(files[0], framed(t, recs...), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
 			rows := int64(n)
 			if tt.more {
 				files = append(files, filepath.Join(dir, "b.tfrecords"))
