@@ -181,6 +181,7 @@ type onePass struct {
 	row  int32
 	gen  uint32   // generation of the current record
 	seen []uint32 // slot -> generation in which it was last seen
+	n    int      // slots seen in the current record
 }
 
 // VisitFeature appends one feature's values to its columns.
@@ -202,6 +203,7 @@ func (o *onePass) VisitFeature(name, fb []byte, off int) error {
 		return errSlow // a repeated name: the last one wins
 	}
 	o.seen[s] = o.gen
+	o.n++
 	return o.add(s, fb)
 }
 
@@ -280,6 +282,11 @@ func (d *decoder) VisitFeature(name, fb []byte, off int) error {
 			return &mismatch{feature: string(name), offset: off, expected: "no such feature (not in the inferred schema; scan all records or pass Schema)", found: "a feature"}
 		}
 		return nil
+	}
+	if d.present[s] && p.exact {
+		// The last one wins, but a full scan counts every one's length
+		// and kind: an exact plan cannot tell what it would infer.
+		return &mismatch{feature: string(name), offset: off, expected: "one entry per feature (schema from a sample)", found: "a repeated feature name"}
 	}
 	// Only positions are kept (fb is rec[off:off+len]): storing parsed
 	// features, which hold slices, cost write barriers per feature.
@@ -395,6 +402,7 @@ func (o *onePass) begin(b *batch) {
 		o.gen = 1
 	}
 	o.b, o.row = b, int32(b.rows)
+	o.n = 0
 	o.d.next = 0
 }
 
@@ -404,6 +412,9 @@ func (o *onePass) finish() bool {
 	p := o.d.p
 	b := o.b
 	o.b = nil
+	if o.n == len(o.seen) {
+		return true // every feature present
+	}
 	for s, g := range o.seen {
 		if g == o.gen {
 			continue
@@ -452,6 +463,9 @@ func (d *decoder) decodeTwoPass(b *batch, rec []byte) *mismatch {
 			}
 		}
 		if !d.present[s] || raw.Kind == example.KindNone {
+			if d.present[s] && p.exact && p.cols[cols[0]].mode != modeList {
+				return &mismatch{feature: p.names[s], offset: d.offs[s], expected: describe(p, s), found: "a feature with no value list"}
+			}
 			if !p.cols[cols[0]].Nullable {
 				return &mismatch{feature: p.names[s], expected: describe(p, s) + ", not nullable", found: "no value (feature missing)"}
 			}
@@ -486,7 +500,7 @@ func (d *decoder) decodeTwoPass(b *batch, rec []byte) *mismatch {
 			}
 			if got := c.nvals(pc.elem) - before; got != 1 {
 				c.truncVals(pc.elem, before)
-				if got == 0 && pc.Nullable {
+				if got == 0 && pc.Nullable && !p.exact {
 					// An empty list under a scalar column is a missing value.
 					c.nulls = append(c.nulls, row)
 					c.appendZero(pc.elem)
@@ -524,7 +538,7 @@ func (d *decoder) appendElems(b *batch, s int, raw *example.RawFeature, row int3
 	if err != nil {
 		return &mismatch{feature: p.names[s], offset: d.offs[s], err: err}
 	}
-	if n == 0 && p.cols[cols[0]].Nullable {
+	if n == 0 && p.cols[cols[0]].Nullable && !p.exact {
 		for _, ci := range cols {
 			c := &b.cols[ci]
 			c.nulls = append(c.nulls, row)
@@ -605,8 +619,20 @@ func appendPayload(c *colBuf, e elemType, k example.Kind, pl []byte) bool {
 		n0 := len(c.i64)
 		c.i64 = slices.Grow(c.i64, len(pl))
 		out := c.i64[n0 : n0+len(pl)]
-		j := 0
-		for i := 0; i < len(pl); j++ {
+		j, i := 0, 0
+		// Runs of eight one-byte varints (small numbers: categories, ids
+		// below 128) are widened a word at a time.
+		for ; i+8 <= len(pl); i, j = i+8, j+8 {
+			w := binary.LittleEndian.Uint64(pl[i:])
+			if w&0x8080808080808080 != 0 {
+				break
+			}
+			o := out[j : j+8 : j+8]
+			for k := range o {
+				o[k] = int64(w >> (8 * k) & 0x7f)
+			}
+		}
+		for ; i < len(pl); j++ {
 			if b := pl[i]; b < 0x80 {
 				out[j] = int64(b)
 				i++

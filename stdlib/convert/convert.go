@@ -8,17 +8,24 @@
 //	})
 //
 // Schema. A conversion decides its schema before writing anything: either
-// Options.Schema, or inference by a scan of every record of every input
-// (Options.InferSample limits the scan to the first n records of each
-// file). An uncompressed input is scanned by Options.Workers goroutines,
-// each over a byte range of the file; compressed inputs are scanned from
-// start to end. Each feature becomes a column: float_list → float32,
-// int64_list → int64, bytes_list → string (binary when a value is not
-// UTF-8). With ConvertLists, a feature holding exactly one value in every
-// scanned record becomes a scalar column, one holding exactly k>1 values
-// becomes columns name_0..name_{k-1}, and anything else stays a list
-// column; without it every feature is a list column. A missing feature is a null. Every output
-// file carries the same schema; a record that contradicts it is an error
+// Options.Schema, or the schema a scan of every record of every input
+// infers (Options.InferSample limits the scan to the first n records of
+// each file). To infer it without an extra pass over the data, the
+// conversion first takes the schema of the first 10000 records of the
+// first input and checks every record against it as it converts; a record
+// it does not describe exactly as the full scan would makes the conversion
+// remove its files and start again after the full scan (always the case
+// with SkipCorrupt or Resume). The full scan of an uncompressed input runs
+// on Options.Workers goroutines, each over a byte range of the file, and
+// does not verify data checksums (unless SkipCorrupt is set): the
+// conversion verifies every record and names the damaged one. Compressed
+// inputs are scanned from start to end. Each feature becomes a column:
+// float_list → float32, int64_list → int64, bytes_list → string (binary
+// when a value is not UTF-8). With ConvertLists, a feature holding exactly
+// one value in every scanned record becomes a scalar column, one holding
+// exactly k>1 values becomes columns name_0..name_{k-1}, and anything else
+// stays a list column; without it every feature is a list column. A
+// missing feature is a null. Every output file carries the same schema; a record that contradicts it is an error
 // naming file, record index, byte offset, feature, expected and found, or
 // is dropped and counted with SkipCorrupt.
 //
@@ -254,6 +261,9 @@ func TFRecordsToParquet(ctx context.Context, files []string, outDir string, opts
 	if opts.Schema != nil {
 		p, err = planFromSchema(opts.Schema)
 	} else {
+		if done, err := tryFromSample(ctx, files, outDir, opts, res, start); done {
+			return res, err
+		}
 		scanStart := time.Now()
 		p, err = inferPlan(ctx, files, opts)
 		res.ScanTime = time.Since(scanStart)
@@ -266,6 +276,52 @@ func TFRecordsToParquet(ctx context.Context, files []string, outDir string, opts
 	err = runConversion(ctx, files, outDir, p, opts, res)
 	res.Elapsed = time.Since(start)
 	return res, err
+}
+
+// sampleRecords is how many records of the first input decide the schema
+// that a conversion then verifies on every record (see tryFromSample).
+const sampleRecords = 10000
+
+// tryFromSample infers the schema from the first sampleRecords records of
+// the first input and converts with it, checking every record against it:
+// a record that the schema does not describe exactly as a scan of all
+// records would (a feature it lacks, a length or kind it does not allow,
+// a missing value in a required column, an empty list under a scalar
+// column) stops the conversion. The schema is then the one a full scan
+// infers: its columns are the features in order of first appearance
+// (all in the sample, the start of the inputs), each with the kind, length
+// rule and nullability of the sample, which every record satisfies. done
+// is false when the conversion has to start again with the full scan
+// (its files are removed first), or when the options rule the shortcut
+// out: SkipCorrupt (records dropped from the scan), Resume (kept files are
+// not read) or InferSample.
+func tryFromSample(ctx context.Context, files []string, outDir string, opts Options, res *Result, start time.Time) (done bool, err error) {
+	if opts.SkipCorrupt || opts.Resume || opts.InferSample > 0 {
+		return false, nil
+	}
+	scanStart := time.Now()
+	sample := opts
+	sample.InferSample = sampleRecords
+	stats, n, err := scanSequential(ctx, files[0], sample)
+	if err != nil || n == 0 {
+		return false, nil
+	}
+	p, err := planFromStats(stats, n, opts.ConvertLists)
+	if err != nil {
+		return false, nil
+	}
+	p.exact = true
+	try := &Result{Inputs: res.Inputs, BytesIn: res.BytesIn, Schema: p.schema, ScanTime: time.Since(scanStart)}
+	err = runConversion(ctx, files, outDir, p, opts, try)
+	if err == nil || ctx.Err() != nil {
+		*res = *try
+		res.Elapsed = time.Since(start)
+		return true, err
+	}
+	for _, f := range try.Files {
+		os.Remove(f)
+	}
+	return false, nil
 }
 
 // inferPlan scans the inputs in parallel and decides the schema.

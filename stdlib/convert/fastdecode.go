@@ -21,11 +21,56 @@ const (
 
 // slotInfo is what decodeFast needs of a feature slot.
 type slotInfo struct {
-	name string
-	head uint64 // the name's first 8 bytes (zero padded), little-endian
+	nameKey
 	kind fastKind
-	tag  byte // first byte of the Feature: its list field, length-delimited
-	col  int  // the slot's (first) column
+	tag  byte           // first byte of the Feature: its list field, length-delimited
+	col  int            // the slot's (first) column
+	tmpl scalarTemplate // for fastF32 and fastI64
+}
+
+// scalarTemplate is the layout of a map entry holding a one-value float
+// or int64 feature with a one-byte varint: elen bytes, of which the first
+// tlen depend only on the name and kind — key (0x0a, name length, name),
+// then value (0x12, Feature length, list field, list length, 0x0a,
+// payload length) — and the rest is the value. t0, t1 (and t2) are the
+// words at 0, tlen-8 (and 8) of those bytes; elen is 0 when there is no
+// template (other kinds, names over 16 bytes).
+type scalarTemplate struct {
+	elen, tlen int
+	t0, t1, t2 uint64
+}
+
+func newScalarTemplate(name string, kind example.Kind) scalarTemplate {
+	tag := byte(kind)<<3 | 2
+	var fixed []byte
+	switch kind {
+	case example.KindFloat:
+		fixed = []byte{0x12, 8, tag, 6, 0x0a, 4}
+	case example.KindInt64:
+		fixed = []byte{0x12, 5, tag, 3, 0x0a, 1}
+	}
+	if fixed == nil || len(name) > 16 {
+		return scalarTemplate{}
+	}
+	t := append(append([]byte{0x0a, byte(len(name))}, name...), fixed...)
+	le := binary.LittleEndian
+	st := scalarTemplate{tlen: len(t), elen: len(t) + int(t[len(t)-1]), t0: le.Uint64(t), t1: le.Uint64(t[len(t)-8:])}
+	if len(t) > 16 {
+		st.t2 = le.Uint64(t[8:])
+	}
+	return st
+}
+
+// matches reports whether entry is laid out as the template (the value
+// is entry[tlen:]). Every word read lies inside entry, which is elen >
+// tlen >= 9 bytes long.
+func (st *scalarTemplate) matches(entry []byte) bool {
+	if len(entry) != st.elen || st.elen == 0 {
+		return false
+	}
+	le := binary.LittleEndian
+	return le.Uint64(entry) == st.t0 && le.Uint64(entry[st.tlen-8:]) == st.t1 &&
+		(st.tlen <= 16 || le.Uint64(entry[8:]) == st.t2)
 }
 
 func fastSlots(p *plan) []slotInfo {
@@ -44,33 +89,12 @@ func fastSlots(p *plan) []slotInfo {
 		case c.mode == modeList && c.elem == elemI64 && c.kind == example.KindInt64:
 			k = fastI64List
 		}
-		var head [8]byte
-		copy(head[:], name)
-		out[s] = slotInfo{name: name, head: binary.LittleEndian.Uint64(head[:]), kind: k, tag: byte(p.kinds[s])<<3 | 2, col: ci}
+		out[s] = slotInfo{nameKey: newNameKey(name), kind: k, tag: byte(p.kinds[s])<<3 | 2, col: ci}
+		if k == fastF32 || k == fastI64 {
+			out[s].tmpl = newScalarTemplate(name, p.kinds[s])
+		}
 	}
 	return out
-}
-
-// is reports whether name, which starts at entry[2], is the slot's name.
-// Names are compared a word at a time: the entry holds at least 4 bytes
-// after a name (value tag, length, and a Feature's tag and length) so a
-// word load at entry[2:] stays inside it for names of up to 4 bytes.
-func (si *slotInfo) is(name, entry []byte) bool {
-	n := len(name)
-	if n != len(si.name) {
-		return false
-	}
-	if len(entry) >= 10 {
-		w := binary.LittleEndian.Uint64(entry[2:10])
-		if n < 8 {
-			w &= 1<<(8*uint(n)) - 1
-		}
-		if w != si.head {
-			return false
-		}
-		return n <= 8 || string(name[8:]) == si.name[8:]
-	}
-	return string(name) == si.name
 }
 
 // uvarint reads a varint length at b[i:]; j is the position after it, or
@@ -126,6 +150,28 @@ func (d *decoder) decodeFast(b *batch, rec []byte) bool {
 		}
 		entry := fs[i : i+el]
 		pos = i + el
+		// The expected next feature, a scalar laid out as usual: compare
+		// its bytes with the template, take the value.
+		if s := d.next; s < len(slots) && slots[s].tmpl.matches(entry) {
+			if o.seen[s] == o.gen {
+				return false
+			}
+			o.seen[s] = o.gen
+			o.n++
+			d.next = s + 1
+			si := &slots[s]
+			c := &b.cols[si.col]
+			v := entry[si.tmpl.tlen:]
+			if si.kind == fastF32 {
+				c.f32 = append(c.f32, math.Float32frombits(binary.LittleEndian.Uint32(v)))
+			} else {
+				if v[0] >= 0x80 {
+					return false
+				}
+				c.i64 = append(c.i64, int64(v[0]))
+			}
+			continue
+		}
 		if len(entry) < 4 || entry[0] != 0x0a || entry[1] >= 0x80 {
 			return false
 		}
@@ -145,7 +191,7 @@ func (d *decoder) decodeFast(b *batch, rec []byte) bool {
 		// Writers emit features in the same order in every record: try the
 		// slot after the previous one before hashing the name.
 		s := d.next
-		if s >= len(slots) || !slots[s].is(name, entry) {
+		if s >= len(slots) || !slots[s].is(entry, v) {
 			var ok bool
 			if s, ok = p.slots[string(name)]; !ok {
 				if p.strict {
@@ -160,6 +206,7 @@ func (d *decoder) decodeFast(b *batch, rec []byte) bool {
 			return false // a repeated name: the last one wins
 		}
 		o.seen[s] = o.gen
+		o.n++
 		si := &slots[s]
 		if si.kind == fastNone || len(fb) < 2 || fb[0] != si.tag {
 			if o.add(s, fb) != nil {

@@ -2,6 +2,7 @@ package convert
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"strings"
 	"testing"
@@ -183,4 +184,44 @@ func errString(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// TestAppendPayloadInts checks the packed int64 fast path against the
+// general decoder on lists mixing one-byte and wider varints.
+func TestAppendPayloadInts(t *testing.T) {
+	for seed := uint64(0); seed < 300; seed++ {
+		r := rand.New(rand.NewPCG(seed, 11))
+		vals := make([]int64, r.IntN(50))
+		for i := range vals {
+			switch r.IntN(6) {
+			case 0:
+				vals[i] = r.Int64()
+			case 1:
+				vals[i] = -r.Int64N(1000)
+			case 2:
+				vals[i] = 128 + r.Int64N(20000)
+			default:
+				vals[i] = r.Int64N(128)
+			}
+		}
+		rec := example.New().Set("x", example.Int64s(vals...)).Marshal()
+		var raw example.RawFeature
+		example.RangeFeatures(rec, func(name, fb []byte, off int) error {
+			var err error
+			raw, err = example.ParseFeature(fb)
+			return err
+		})
+		pl, ok := raw.Packed()
+		if !ok {
+			t.Fatalf("seed %d: not packed", seed)
+		}
+		c := colBuf{i64: []int64{-1}}
+		if !appendPayload(&c, elemI64, example.KindInt64, pl) {
+			t.Fatalf("seed %d: fast path refused % x", seed, pl)
+		}
+		want, err := example.AppendInt64s([]int64{-1}, &raw)
+		if err != nil || fmt.Sprint(c.i64) != fmt.Sprint(want) {
+			t.Fatalf("seed %d: got %v, want %v (%v)", seed, c.i64, want, err)
+		}
+	}
 }

@@ -105,6 +105,10 @@ type plan struct {
 	kinds    []example.Kind // slot -> expected kind
 	slotCols [][]int        // slot -> column indexes (k for an expanded feature)
 	strict   bool           // features not in the plan are errors (inferred schema)
+	// exact plans come from a sample and must describe every record as a
+	// full scan would: an empty or valueless feature under a scalar or
+	// element column is an error, not a null (tryFromSample).
+	exact bool
 }
 
 func kindByName(s string) (example.Kind, bool) {

@@ -91,7 +91,7 @@ func newPQLayout(p *plan, codecName string) (*pqLayout, error) {
 				def = col.MaxDefinitionLevel()
 			}
 		}
-		if col.MaxDefinitionLevel() != def || col.MaxRepetitionLevel() != rep {
+		if col.MaxDefinitionLevel() != def || col.MaxRepetitionLevel() != rep || def > 3 {
 			return nil, fmt.Errorf("convert: internal error: column %q has levels %d/%d, want %d/%d", c.Name, col.MaxDefinitionLevel(), col.MaxRepetitionLevel(), def, rep)
 		}
 		l.maxDef[i], l.maxRep[i] = def, rep
@@ -141,6 +141,7 @@ type pageEncoder struct {
 	codec  compress.Codec
 	body   []byte
 	levels []byte
+	words  []uint64
 	tmp    []int64
 }
 
@@ -172,39 +173,11 @@ func (e *pageEncoder) encodeColumn(pg *page, c *colBuf, pc *column, rows, col in
 	var nulls []int32
 	var to int
 	if pc.mode == modeList {
-		// Repetition levels: 0 starts a row, 1 continues its list.
-		var bp bitPacker
-		bp.out = e.levels[:0]
-		nulls := c.nulls
-		for r := 0; r < rows; r++ {
-			bp.put(0, 1)
-			bp.putRun(1, 1, int(c.offs[r+1]-c.offs[r])-1)
-		}
-		nlev = bp.count
-		body = appendLevels(body, &bp, 1)
-		// Definition levels: maxDef for a value, 1 for an empty list of a
-		// nullable column (0 otherwise), 0 for a null list.
-		w := uint(bits.Len16(uint16(maxDef)))
 		var empty uint64
 		if pc.Nullable {
 			empty = 1
 		}
-		bp = bitPacker{out: bp.out[:0]}
-		for r := 0; r < rows; r++ {
-			n := int(c.offs[r+1] - c.offs[r])
-			if n == 0 {
-				if len(nulls) > 0 && int(nulls[0]) == r {
-					nulls = nulls[1:]
-					bp.put(0, w)
-				} else {
-					bp.put(empty, w)
-				}
-				continue
-			}
-			bp.putRun(uint64(maxDef), w, n)
-		}
-		body = appendLevels(body, &bp, w)
-		e.levels = bp.out
+		body, nlev = e.appendListLevels(body, c.offs[:rows+1], c.nulls, maxDef, empty)
 		to = c.nvals(pc.elem)
 	} else {
 		nlev = rows
@@ -275,6 +248,82 @@ func (e *pageEncoder) encodeColumn(pg *page, c *colBuf, pc *column, rows, col in
 	pg.uncompressed = int64(len(pg.hdr) + len(body))
 }
 
+// appendListLevels appends the repetition then the definition levels of
+// the list rows with offsets offs (rows in nulls are null) and returns the
+// number of level entries: one per value and one per empty or null list.
+// Repetition levels are 0 where a row starts and 1 elsewhere; definition
+// levels are maxDef for a value, empty for an empty list and 0 for a null
+// one. Both are written as whole words: all ones (all maxDef), then each
+// row start cleared (each empty or null list set) in one pass over the
+// rows.
+func (e *pageEncoder) appendListLevels(body []byte, offs, nulls []int32, maxDef int16, empty uint64) ([]byte, int) {
+	rows := len(offs) - 1
+	n := 0
+	for r := 0; r < rows; r++ {
+		n += max(int(offs[r+1]-offs[r]), 1)
+	}
+	w := uint(bits.Len16(uint16(maxDef))) // 1 or 2 (newPQLayout checks)
+	nrep, ndef := (n+63)/64, (n*int(w)+63)/64
+	words := slices.Grow(e.words[:0], nrep+ndef)[:nrep+ndef]
+	e.words = words
+	rep, def := words[:nrep], words[nrep:]
+	for i := range rep {
+		rep[i] = ^uint64(0)
+	}
+	pattern := uint64(maxDef) // maxDef repeated over the word
+	for k := w; k < 64; k *= 2 {
+		pattern |= pattern << k
+	}
+	for i := range def {
+		def[i] = pattern
+	}
+	pos := 0
+	for r := 0; r < rows; r++ {
+		rep[pos>>6] &^= 1 << (pos & 63)
+		k := int(offs[r+1] - offs[r])
+		if k == 0 {
+			v := empty
+			if len(nulls) > 0 && int(nulls[0]) == r {
+				nulls = nulls[1:]
+				v = 0
+			}
+			bit := uint(pos) * w
+			def[bit>>6] = def[bit>>6]&^((1<<w-1)<<(bit&63)) | v<<(bit&63)
+			k = 1
+		}
+		pos += k
+	}
+	// Zero the padding after the last entry.
+	if r := uint(n) % 64; r != 0 {
+		rep[nrep-1] &= 1<<r - 1
+	}
+	if r := uint(n) * w % 64; r != 0 {
+		def[ndef-1] &= 1<<r - 1
+	}
+	body = appendLevelWords(body, rep, n, 1)
+	return appendLevelWords(body, def, n, w), n
+}
+
+// appendLevelWords appends n levels of width w, packed little-endian in
+// words, as one length-prefixed bit-packed run (padded to a multiple of 8
+// values), as data page v1 stores them.
+func appendLevelWords(body []byte, words []uint64, n int, w uint) []byte {
+	groups := (n + 7) / 8
+	need := groups * int(w)
+	var hdr [binary.MaxVarintLen64]byte
+	hn := 0
+	if groups > 0 {
+		hn = binary.PutUvarint(hdr[:], uint64(groups)<<1|1)
+	}
+	body = binary.LittleEndian.AppendUint32(body, uint32(hn+need))
+	body = append(body, hdr[:hn]...)
+	start := len(body)
+	for _, x := range words {
+		body = binary.LittleEndian.AppendUint64(body, x)
+	}
+	return body[:start+need]
+}
+
 // appendNonNull appends vals less the rows listed in nulls.
 func appendNonNull(dst, vals []int64, nulls []int32) []int64 {
 	prev := 0
@@ -343,6 +392,24 @@ func appendIndexes(body []byte, c *colBuf, e elemType, nulls []int32, to int, w 
 	var acc uint64
 	var n uint
 	from := 0
+	if e == elemI64 && len(nulls) == 0 && 64%w == 0 {
+		// Widths that divide 64: whole words of 64/w values, no value
+		// across two words.
+		per := int(64 / w)
+		vals := c.i64[:to]
+		for ; from+per <= len(vals); from += per {
+			var word uint64
+			for k, v := range vals[from : from+per] {
+				word |= uint64(v) << (uint(k) * w)
+			}
+			body = binary.LittleEndian.AppendUint64(body, word)
+		}
+		for _, v := range vals[from:] {
+			acc |= uint64(v) << n
+			n += w
+		}
+		from = to
+	}
 	for from < to {
 		end := to
 		if len(nulls) > 0 {
@@ -504,7 +571,7 @@ func (s *colStats) add(c *colBuf, e elemType, nulls []int32, from, to int) {
 		}
 		switch e {
 		case elemF32:
-			if lo, hi, ok := floatRange(c.f32[from:end]); ok {
+			if lo, hi, ok := float32Range(c.f32[from:end]); ok {
 				s.addFloat(float64(lo))
 				s.addFloat(float64(hi))
 			}
@@ -532,6 +599,41 @@ func (s *colStats) add(c *colBuf, e elemType, nulls []int32, from, to int) {
 		from = end + 1
 		nulls = nulls[1:]
 	}
+}
+
+// float32Range is floatRange without a branch per value: float32 bits
+// map to int32s in the order of the floats (negative numbers with all but
+// the sign bit flipped), whose minimum and maximum the compiler computes
+// with conditional moves. NaNs map outside [-Inf, +Inf]; a slice holding
+// one goes to floatRange.
+func float32Range(vs []float32) (lo, hi float32, ok bool) {
+	if len(vs) == 0 {
+		return 0, 0, false
+	}
+	key := func(v float32) int32 {
+		b := int32(math.Float32bits(v))
+		return b ^ (b >> 31 & 0x7fffffff)
+	}
+	lo0, hi0 := key(vs[0]), key(vs[0])
+	lo1, hi1 := lo0, hi0
+	i := 1
+	for ; i+1 < len(vs); i += 2 {
+		a, b := key(vs[i]), key(vs[i+1])
+		lo0, hi0 = min(lo0, a), max(hi0, a)
+		lo1, hi1 = min(lo1, b), max(hi1, b)
+	}
+	if i < len(vs) {
+		a := key(vs[i])
+		lo0, hi0 = min(lo0, a), max(hi0, a)
+	}
+	l, h := min(lo0, lo1), max(hi0, hi1)
+	if l < key(float32(math.Inf(-1))) || h > key(float32(math.Inf(1))) {
+		return floatRange(vs)
+	}
+	back := func(k int32) float32 {
+		return math.Float32frombits(uint32(k ^ (k >> 31 & 0x7fffffff)))
+	}
+	return back(l), back(h), true
 }
 
 // floatRange returns the smallest and largest value of vs, NaN left out;

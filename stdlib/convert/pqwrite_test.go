@@ -1,8 +1,10 @@
 package convert
 
 import (
+	"bytes"
 	"fmt"
 	"math"
+	"math/bits"
 	"math/rand/v2"
 	"path/filepath"
 	"testing"
@@ -227,6 +229,105 @@ func TestDictionaryEncodedInts(t *testing.T) {
 			if want := map[bool]int{false: 1, true: 2}[name == "mixed.list.element"]; plain != want {
 				t.Errorf("%s, row group %d: %d PLAIN page kinds, want %d (%v)", name, g, plain, want, cc.EncodingStats())
 			}
+		}
+	}
+}
+
+// TestListLevels checks the word-at-a-time list levels against levels put
+// one row at a time, for required and nullable lists with empty and null
+// rows.
+func TestListLevels(t *testing.T) {
+	var e pageEncoder
+	for seed := uint64(0); seed < 200; seed++ {
+		r := rand.New(rand.NewPCG(seed, 7))
+		rows := r.IntN(300)
+		offs := []int32{0}
+		var nulls []int32
+		maxDef, empty := int16(2), uint64(0)
+		if seed%2 == 1 {
+			maxDef, empty = 3, 1
+		}
+		for i := 0; i < rows; i++ {
+			k := r.IntN(70)
+			if r.IntN(4) == 0 {
+				k = 0
+				if maxDef == 3 && r.IntN(2) == 0 {
+					nulls = append(nulls, int32(i))
+				}
+			}
+			offs = append(offs, offs[i]+int32(k))
+		}
+		// One row at a time: rep 0 then k-1 ones; def maxDef per value, or
+		// one entry for an empty (empty) or null (0) list.
+		var bp bitPacker
+		for i := 0; i < rows; i++ {
+			bp.put(0, 1)
+			bp.putRun(1, 1, int(offs[i+1]-offs[i])-1)
+		}
+		want := appendLevels(nil, &bp, 1)
+		w := uint(bits.Len16(uint16(maxDef)))
+		bp = bitPacker{}
+		nl := nulls
+		for i := 0; i < rows; i++ {
+			k := int(offs[i+1] - offs[i])
+			if k > 0 {
+				bp.putRun(uint64(maxDef), w, k)
+			} else if len(nl) > 0 && int(nl[0]) == i {
+				nl = nl[1:]
+				bp.put(0, w)
+			} else {
+				bp.put(empty, w)
+			}
+		}
+		want = appendLevels(want, &bp, w)
+		got, n := e.appendListLevels(nil, offs, nulls, maxDef, empty)
+		if n != bp.count || !bytes.Equal(got, want) {
+			t.Fatalf("seed %d (%d rows, maxDef %d): %d levels\n got % x\nwant % x", seed, rows, maxDef, n, got, want)
+		}
+	}
+}
+
+// TestFloat32Range checks the branch-free range against floatRange on
+// values with NaNs, infinities, signed zeros and subnormals.
+func TestFloat32Range(t *testing.T) {
+	special := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0, float32(math.Copysign(0, -1)),
+		math.SmallestNonzeroFloat32, -math.SmallestNonzeroFloat32, math.MaxFloat32, -math.MaxFloat32,
+		math.Float32frombits(0xffc00001)} // a negative NaN
+	for seed := uint64(0); seed < 500; seed++ {
+		r := rand.New(rand.NewPCG(seed, 3))
+		vs := make([]float32, r.IntN(40))
+		for i := range vs {
+			if r.IntN(5) == 0 {
+				vs[i] = special[r.IntN(len(special))]
+			} else {
+				vs[i] = float32(r.NormFloat64() * 1e3)
+			}
+		}
+		lo, hi, ok := float32Range(vs)
+		wlo, whi, wok := floatRange(vs)
+		if ok != wok || lo != wlo || hi != whi {
+			t.Fatalf("%v: float32Range %v %v %v, floatRange %v %v %v", vs, lo, hi, ok, wlo, whi, wok)
+		}
+	}
+}
+
+// TestAppendIndexesWords checks the word-at-a-time packing of int64
+// dictionary indexes against the value-at-a-time packing (the int32 path).
+func TestAppendIndexesWords(t *testing.T) {
+	for seed := uint64(0); seed < 300; seed++ {
+		r := rand.New(rand.NewPCG(seed, 5))
+		w := uint(1 + r.IntN(12))
+		n := r.IntN(200)
+		c64, c32 := colBuf{}, colBuf{}
+		for i := 0; i < n; i++ {
+			v := r.Int64N(1 << w)
+			c64.i64 = append(c64.i64, v)
+			c32.i32 = append(c32.i32, int32(v))
+		}
+		got := appendIndexes([]byte{9}, &c64, elemI64, nil, n, w, n)
+		want := appendIndexes([]byte{9}, &c32, elemI32, nil, n, w, n)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("seed %d, width %d, %d values:\n got % x\nwant % x", seed, w, n, got, want)
 		}
 	}
 }
