@@ -118,21 +118,38 @@ func releaseCell(in *interp.Interpreter, mark frameMark) {
 		return
 	}
 	named := map[int]bool{}
+	// The index field of the symbols, looked up once: a session holds
+	// thousands of symbols and they are all visited after every cell.
+	indexField := -1
+	noteNamed := func(sym reflect.Value) {
+		if !sym.IsValid() || sym.Kind() != reflect.Map {
+			return
+		}
+		it := sym.MapRange()
+		for it.Next() {
+			v := it.Value()
+			if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
+				continue
+			}
+			v = v.Elem()
+			if indexField < 0 {
+				sf, ok := v.Type().FieldByName("index")
+				if !ok || len(sf.Index) != 1 || sf.Type.Kind() != reflect.Int {
+					return
+				}
+				indexField = sf.Index[0]
+			}
+			if i := int(v.Field(indexField).Int()); i >= mark.slots {
+				named[i] = true
+			}
+		}
+	}
 	var walk func(sc reflect.Value, depth int)
 	walk = func(sc reflect.Value, depth int) {
 		if !sc.IsValid() || sc.IsNil() || depth > 10000 {
 			return
 		}
-		if sym := field(sc, "sym"); sym.IsValid() && sym.Kind() == reflect.Map {
-			it := sym.MapRange()
-			for it.Next() {
-				if idx := field(it.Value(), "index"); idx.IsValid() && idx.Kind() == reflect.Int {
-					if i := int(idx.Int()); i >= mark.slots {
-						named[i] = true
-					}
-				}
-			}
-		}
+		noteNamed(field(sc, "sym"))
 		if child := field(sc, "child"); child.IsValid() && child.Kind() == reflect.Slice {
 			for i := 0; i < child.Len(); i++ {
 				walk(child.Index(i), depth+1)
@@ -145,14 +162,7 @@ func releaseCell(in *interp.Interpreter, mark frameMark) {
 		walk(it.Value(), 0)
 	}
 	if u := field(reflect.ValueOf(in), "universe"); u.IsValid() {
-		if sym := field(u, "sym"); sym.IsValid() && sym.Kind() == reflect.Map {
-			it := sym.MapRange()
-			for it.Next() {
-				if idx := field(it.Value(), "index"); idx.IsValid() && idx.Kind() == reflect.Int && int(idx.Int()) >= mark.slots {
-					named[int(idx.Int())] = true
-				}
-			}
-		}
+		noteNamed(field(u, "sym"))
 	}
 	data, mu := globalData(in)
 	if mu == nil {
