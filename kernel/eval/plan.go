@@ -42,16 +42,13 @@ func (p *plan) isInt(name string) bool { return p.cellInts[name] || p.e.isIntGlo
 
 // noteInts records the integer variables a unit defines at top level, so
 // that later units of the same cell can range over them.
-func (p *plan) noteInts(u *unit) {
-	if u.kind != unitStmt && u.kind != unitVar && u.kind != unitConst {
+// pu is the unit parsed with parseUnit (nil if it does not parse).
+func (p *plan) noteInts(u *unit, pu *parsedUnit) {
+	if u.kind != unitStmt && u.kind != unitVar && u.kind != unitConst || pu == nil {
 		return
 	}
-	fset := token.NewFileSet()
-	f, err := parseUnit(fset, "cell", u, u.text)
-	if err != nil {
-		return
-	}
-	r := &rewriter{fset: fset, isIntName: p.isInt}
+	f := pu.f
+	r := &rewriter{fset: pu.fset, isIntName: p.isInt}
 	ast.Inspect(f, func(n ast.Node) bool {
 		switch n := n.(type) {
 		case *ast.FuncLit, *ast.BlockStmt:
@@ -85,6 +82,13 @@ func (p *plan) noteInts(u *unit) {
 		}
 		return true
 	})
+}
+
+// parsedUnit is a unit parsed with parseUnit, once for the analyses
+// that read it (automatic imports, integer names).
+type parsedUnit struct {
+	f    *ast.File
+	fset *token.FileSet
 }
 
 // placed is a unit's text to be placed at its cell position.
@@ -135,11 +139,16 @@ func (p *plan) run(ctx context.Context) error {
 	p.rw = make([]string, len(p.units))
 	names := e.displayNames()
 	p.autoNames = make([]map[string]bool, len(p.units))
+	parsed := make([]*parsedUnit, len(p.units))
 	for i, u := range p.units {
 		if u.kind == unitImport {
 			continue
 		}
-		p.autoNames[i] = autoImportNames(u)
+		fset := token.NewFileSet()
+		if f, err := parseUnit(fset, "cell", &u, u.text); err == nil {
+			parsed[i] = &parsedUnit{f, fset}
+			p.autoNames[i] = autoImportNames(f)
+		}
 		for n := range p.autoNames[i] {
 			if e.knownPackage(n) == "gopherlab/display" {
 				names[n] = true
@@ -154,7 +163,7 @@ func (p *plan) run(ctx context.Context) error {
 			p.rw[i] = u.text
 			continue
 		}
-		p.noteInts(u)
+		p.noteInts(u, parsed[i])
 		text, err := p.rewriteUnit(u, names)
 		if err != nil {
 			var ue *unsupportedError
@@ -232,14 +241,10 @@ func (p *plan) rewriteUnit(u *unit, displayNames map[string]bool) (string, error
 	return out, nil
 }
 
-// autoImportNames lists identifiers used as X in X.Sel that the unit does
-// not declare itself: candidates for automatic imports.
-func autoImportNames(u unit) map[string]bool {
-	fset := token.NewFileSet()
-	f, err := parseUnit(fset, "cell", &u, u.text)
-	if err != nil {
-		return nil
-	}
+// autoImportNames lists identifiers used as X in X.Sel that the unit f
+// (parsed with parseUnit) does not declare itself: candidates for
+// automatic imports.
+func autoImportNames(f *ast.File) map[string]bool {
 	declared := map[string]bool{}
 	used := map[string]bool{}
 	ast.Inspect(f, func(n ast.Node) bool {
