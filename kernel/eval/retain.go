@@ -117,12 +117,28 @@ func releaseCell(in *interp.Interpreter, mark frameMark) {
 	if !scopes.IsValid() || scopes.Kind() != reflect.Map {
 		return
 	}
+	data, mu := globalData(in)
+	if mu == nil {
+		return
+	}
+	// Slots the cell added that may hold memory: only these need their
+	// names looked up (most cells add none, `1+1` for one).
+	var release []int
+	mu.RLock()
+	for i := mark.slots; i < data.Len(); i++ {
+		if v := data.Index(i); v.IsValid() {
+			if slot := v.Interface().(reflect.Value); slot.IsValid() && hasPointers(slot.Type()) {
+				release = append(release, i)
+			}
+		}
+	}
+	mu.RUnlock()
 	named := map[int]bool{}
 	// The index field of the symbols, looked up once: a session holds
 	// thousands of symbols and they are all visited after every cell.
 	indexField := -1
 	noteNamed := func(sym reflect.Value) {
-		if !sym.IsValid() || sym.Kind() != reflect.Map {
+		if len(release) == 0 || !sym.IsValid() || sym.Kind() != reflect.Map {
 			return
 		}
 		it := sym.MapRange()
@@ -164,20 +180,16 @@ func releaseCell(in *interp.Interpreter, mark frameMark) {
 	if u := field(reflect.ValueOf(in), "universe"); u.IsValid() {
 		noteNamed(field(u, "sym"))
 	}
-	data, mu := globalData(in)
-	if mu == nil {
+	if len(release) == 0 {
 		return
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	for i := mark.slots; i < data.Len(); i++ {
-		if named[i] {
+	for _, i := range release {
+		if named[i] || i >= data.Len() {
 			continue
 		}
 		v := data.Index(i)
-		if !v.IsValid() {
-			continue
-		}
 		slot := v.Interface().(reflect.Value)
 		if !slot.IsValid() || !hasPointers(slot.Type()) {
 			continue
