@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -335,15 +336,21 @@ func TestRunReportsKernelDeath(t *testing.T) {
 	}
 	// Kill the kernel (the run process's child) while the second cell runs.
 	// The child is listed under the thread that forked it, which need not
-	// be the main thread: look at every thread of the run process.
+	// be the main thread: look at every thread of the run process. The Go
+	// runtime may fork a short-lived child of its own (a pidfd probe) before
+	// the kernel: only a child whose command line is "... kernel ..." counts.
 	tasks := fmt.Sprintf("/proc/%d/task/*/children", cmd.Process.Pid)
 	var kernelPID int
 	for deadline := time.Now().Add(20 * time.Second); kernelPID == 0 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		files, _ := filepath.Glob(tasks)
 		for _, f := range files {
 			b, _ := os.ReadFile(f)
-			if fmt.Sscan(string(b), &kernelPID); kernelPID != 0 {
-				break
+			for _, field := range strings.Fields(string(b)) {
+				pid, _ := strconv.Atoi(field)
+				argv, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+				if args := strings.Split(string(argv), "\x00"); pid > 0 && len(args) > 1 && args[1] == "kernel" {
+					kernelPID = pid
+				}
 			}
 		}
 	}

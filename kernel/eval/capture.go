@@ -1,13 +1,18 @@
 package eval
 
 import (
-	"bytes"
+	"errors"
+	"io"
 	"os"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
+
+// errWouldBlock is what readNonblocking returns for an empty pipe.
+var errWouldBlock = errors.New("eval: no data in the pipe")
 
 // The process's file descriptors 1 and 2 are shared by every goroutine, so
 // their redirection is process-wide: while at least one Evaluator with
@@ -22,54 +27,55 @@ var capture struct {
 	target  atomic.Pointer[output]
 }
 
-// syncMarker is written through a pipe to learn that everything written
-// before it has been read.
-var syncMarker = []byte("\x00\x01gopherlab-sync\x01\x00")
-
+// captureReader hands what is written to one redirected file descriptor
+// to the target output. Its goroutine waits until the pipe is readable
+// and then reads it without blocking; syncCapture reads what is left in
+// the pipe on the caller's goroutine. Both hold mu from taking bytes out
+// of the pipe until they are handed over, so once syncCapture holds mu
+// and has found the pipe empty, everything written before it was called
+// has been handed over: no round trip through the reader goroutine.
 type captureReader struct {
 	stream int
 	r      *os.File
-	synced chan struct{}
+	rc     syscall.RawConn
 	done   chan struct{}
+
+	mu  sync.Mutex
+	buf []byte
 }
 
 func (c *captureReader) run() {
 	defer close(c.done)
-	buf := make([]byte, 64<<10)
-	var pending []byte
+	c.rc.Read(func(fd uintptr) bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		// false: the pipe is empty, wait until it is readable again.
+		return c.drain(fd) != errWouldBlock
+	})
+}
+
+// drain reads the pipe until it is empty, handing every piece over. It
+// returns errWouldBlock once the pipe is empty, or why reading stopped
+// (io.EOF when the last writer is gone). The caller holds c.mu.
+func (c *captureReader) drain(fd uintptr) error {
 	for {
-		n, err := c.r.Read(buf)
+		n, err := readNonblocking(fd, c.buf)
 		if n > 0 {
-			data := append(pending, buf[:n]...)
-			pending = nil
-			for {
-				i := bytes.Index(data, syncMarker)
-				if i < 0 {
-					break
-				}
-				c.emit(data[:i])
-				data = data[i+len(syncMarker):]
-				select {
-				case c.synced <- struct{}{}:
-				default:
-				}
-			}
-			// Keep a possible marker prefix for the next read.
-			keep := 0
-			for k := len(syncMarker) - 1; k > 0; k-- {
-				if len(data) >= k && bytes.Equal(data[len(data)-k:], syncMarker[:k]) {
-					keep = k
-					break
-				}
-			}
-			c.emit(data[:len(data)-keep])
-			pending = append([]byte(nil), data[len(data)-keep:]...)
+			c.emit(c.buf[:n])
+			continue
 		}
-		if err != nil {
-			c.emit(pending)
-			return
+		if err == nil {
+			return io.EOF
 		}
+		return err
 	}
+}
+
+// sync hands over everything still in the pipe.
+func (c *captureReader) sync() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.rc.Control(func(fd uintptr) { c.drain(fd) })
 }
 
 func (c *captureReader) emit(p []byte) {
@@ -137,7 +143,13 @@ func startCapture() error {
 			return err
 		}
 		w.Close()
-		c := &captureReader{stream: i, r: r, synced: make(chan struct{}, 1), done: make(chan struct{})}
+		rc, err := r.SyscallConn()
+		if err != nil {
+			r.Close()
+			capture.refs--
+			return err
+		}
+		c := &captureReader{stream: i, r: r, rc: rc, done: make(chan struct{}), buf: make([]byte, 64<<10)}
 		capture.readers[i] = c
 		go c.run()
 	}
@@ -166,30 +178,15 @@ func stopCapture() {
 	}
 }
 
-// syncCapture waits until everything written to fd 1 and 2 so far has been
-// handed to the target output (or a short timeout passed).
+// syncCapture hands everything written to fd 1 and 2 so far to the
+// target output.
 func syncCapture() {
 	capture.mu.Lock()
 	readers := capture.readers
 	capture.mu.Unlock()
-	for i, c := range readers {
-		if c == nil {
-			continue
-		}
-		select {
-		case <-c.synced:
-		default:
-		}
-		f := os.Stdout
-		if i == streamErr {
-			f = os.Stderr
-		}
-		if _, err := f.Write(syncMarker); err != nil {
-			continue
-		}
-		select {
-		case <-c.synced:
-		case <-time.After(500 * time.Millisecond):
+	for _, c := range readers {
+		if c != nil {
+			c.sync()
 		}
 	}
 }

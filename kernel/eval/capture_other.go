@@ -14,3 +14,7 @@ func dupFile(fd int, name string) (*os.File, error) {
 func dup2(oldfd, newfd int) error {
 	return errors.New("eval: output redirection is only supported on Linux")
 }
+
+func readNonblocking(fd uintptr, p []byte) (int, error) {
+	return 0, errors.New("eval: output redirection is only supported on Linux")
+}

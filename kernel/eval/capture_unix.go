@@ -23,3 +23,20 @@ func dup2(oldfd, newfd int) error {
 	}
 	return nil
 }
+
+// readNonblocking reads from the non-blocking pipe fd what is there;
+// errWouldBlock means it is empty, (0, nil) that its writers are gone.
+func readNonblocking(fd uintptr, p []byte) (int, error) {
+	for {
+		n, err := syscall.Read(int(fd), p)
+		switch err {
+		case nil:
+			return n, nil
+		case syscall.EINTR:
+		case syscall.EAGAIN:
+			return 0, errWouldBlock
+		default:
+			return 0, err
+		}
+	}
+}

@@ -63,9 +63,11 @@ type Evaluator struct {
 	in      *interp.Interpreter
 	filter  *panicFilter
 	imports map[string]string // local name -> import path
-	files   map[string]bool   // files (cells) whose imports are bound
-	decls   []*decl           // declarations in the order they took effect
-	cellNo  int
+	// files are the interpreter files (cells) in use, each mapped to
+	// whether the session's imports are bound in it.
+	files  map[string]bool
+	decls  []*decl // declarations in the order they took effect
+	cellNo int
 	// cellFiles are the interpreter files the running cell created.
 	cellFiles []string
 	counter   int // fresh names in rewrites
@@ -290,7 +292,9 @@ func (e *Evaluator) release(ctx context.Context, startIn *interp.Interpreter, ma
 	var forget []string
 	for _, f := range e.cellFiles {
 		if !keep[f] {
-			forget = append(forget, f)
+			if e.files[f] { // imports were bound there
+				forget = append(forget, f)
+			}
 			delete(e.files, f)
 		}
 	}
@@ -570,7 +574,7 @@ func (e *Evaluator) Execute(ctx context.Context, req cell.Request, sink cell.Sin
 		name = fmt.Sprintf("cell#%d", e.cellNo)
 	}
 	// Each execution needs its own file name (imports are per file).
-	if e.files[name] {
+	if _, seen := e.files[name]; seen {
 		name = fmt.Sprintf("%s#%d", name, e.cellNo)
 	}
 	e.mu.Unlock()

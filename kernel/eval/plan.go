@@ -32,6 +32,8 @@ type plan struct {
 	// cellInts are top-level names the cell defines with integer values.
 	cellInts  map[string]bool
 	cellFuncs map[string]bool // top-level names bound to function literals
+	// autoNames are the autoImportNames of each unit (nil for imports).
+	autoNames []map[string]bool
 }
 
 func (p *plan) isFunc(name string) bool { return p.cellFuncs[name] || p.e.isFuncDecl(name) }
@@ -40,16 +42,13 @@ func (p *plan) isInt(name string) bool { return p.cellInts[name] || p.e.isIntGlo
 
 // noteInts records the integer variables a unit defines at top level, so
 // that later units of the same cell can range over them.
-func (p *plan) noteInts(u *unit) {
-	if u.kind != unitStmt && u.kind != unitVar && u.kind != unitConst {
+// pu is the unit parsed with parseUnit (nil if it does not parse).
+func (p *plan) noteInts(u *unit, pu *parsedUnit) {
+	if u.kind != unitStmt && u.kind != unitVar && u.kind != unitConst || pu == nil {
 		return
 	}
-	fset := token.NewFileSet()
-	f, err := parseUnit(fset, "cell", u, u.text)
-	if err != nil {
-		return
-	}
-	r := &rewriter{fset: fset, isIntName: p.isInt}
+	f := pu.f
+	r := &rewriter{fset: pu.fset, isIntName: p.isInt}
 	ast.Inspect(f, func(n ast.Node) bool {
 		switch n := n.(type) {
 		case *ast.FuncLit, *ast.BlockStmt:
@@ -83,6 +82,13 @@ func (p *plan) noteInts(u *unit) {
 		}
 		return true
 	})
+}
+
+// parsedUnit is a unit parsed with parseUnit, once for the analyses
+// that read it (automatic imports, integer names).
+type parsedUnit struct {
+	f    *ast.File
+	fset *token.FileSet
 }
 
 // placed is a unit's text to be placed at its cell position.
@@ -132,11 +138,18 @@ func (p *plan) run(ctx context.Context) error {
 	// Rewrite each unit on its own.
 	p.rw = make([]string, len(p.units))
 	names := e.displayNames()
-	for _, u := range p.units {
+	p.autoNames = make([]map[string]bool, len(p.units))
+	parsed := make([]*parsedUnit, len(p.units))
+	for i, u := range p.units {
 		if u.kind == unitImport {
 			continue
 		}
-		for n := range autoImportNames(u) {
+		fset := token.NewFileSet()
+		if f, err := parseUnit(fset, "cell", &u, u.text); err == nil {
+			parsed[i] = &parsedUnit{f, fset}
+			p.autoNames[i] = autoImportNames(f)
+		}
+		for n := range p.autoNames[i] {
 			if e.knownPackage(n) == "gopherlab/display" {
 				names[n] = true
 			}
@@ -150,7 +163,7 @@ func (p *plan) run(ctx context.Context) error {
 			p.rw[i] = u.text
 			continue
 		}
-		p.noteInts(u)
+		p.noteInts(u, parsed[i])
 		text, err := p.rewriteUnit(u, names)
 		if err != nil {
 			var ue *unsupportedError
@@ -228,14 +241,10 @@ func (p *plan) rewriteUnit(u *unit, displayNames map[string]bool) (string, error
 	return out, nil
 }
 
-// autoImportNames lists identifiers used as X in X.Sel that the unit does
-// not declare itself: candidates for automatic imports.
-func autoImportNames(u unit) map[string]bool {
-	fset := token.NewFileSet()
-	f, err := parseUnit(fset, "cell", &u, u.text)
-	if err != nil {
-		return nil
-	}
+// autoImportNames lists identifiers used as X in X.Sel that the unit f
+// (parsed with parseUnit) does not declare itself: candidates for
+// automatic imports.
+func autoImportNames(f *ast.File) map[string]bool {
 	declared := map[string]bool{}
 	used := map[string]bool{}
 	ast.Inspect(f, func(n ast.Node) bool {
@@ -383,11 +392,11 @@ func (p *plan) imports(ctx context.Context) error {
 	}
 	var globals map[string]reflect.Value // read only when needed: it is not cheap
 	auto := map[string]string{}
-	for _, u := range p.units {
+	for i, u := range p.units {
 		if u.kind == unitImport {
 			continue
 		}
-		for n := range autoImportNames(u) {
+		for n := range p.autoNames[i] {
 			if _, ok := have[n]; ok {
 				continue
 			}
@@ -743,6 +752,29 @@ func (e *Evaluator) bindImports(in *interp.Interpreter, file string, imports map
 	return err
 }
 
+// needsImports reports whether src (a file or a statement block) has an
+// import declaration or an identifier named like one of imports: only
+// then does its file need the session's imports. Binding them costs more
+// than compiling a small cell, and most cells use none.
+func needsImports(src string, imports map[string]string) bool {
+	var sc scanner.Scanner
+	fset := token.NewFileSet()
+	sc.Init(fset.AddFile("", -1, len(src)), []byte(src), nil, 0)
+	for {
+		_, tok, lit := sc.Scan()
+		switch tok {
+		case token.EOF:
+			return false
+		case token.IMPORT:
+			return true
+		case token.IDENT:
+			if _, ok := imports[lit]; ok {
+				return true
+			}
+		}
+	}
+}
+
 // interpreterError is a panic inside the interpreter itself.
 type interpreterError struct{ v any }
 
@@ -751,14 +783,21 @@ func (i interpreterError) Error() string { return fmt.Sprint(i.v) }
 func (e *Evaluator) compile(file, src string, stmt bool) (prog *interp.Program, err error) {
 	e.mu.Lock()
 	in := e.in
-	needInit := !e.files[file]
-	if needInit {
+	bound, seen := e.files[file]
+	if !seen {
 		e.cellFiles = append(e.cellFiles, file)
 	}
-	e.files[file] = true
-	imports := map[string]string{}
-	for k, v := range e.imports {
-		imports[k] = v
+	// Imports are scoped to a file in the interpreter: the session's
+	// imports are bound in this cell's file before the first source that
+	// may use them is compiled there, or declares imports of its own.
+	bind := !bound && needsImports(src, e.imports)
+	e.files[file] = bound || bind
+	var imports map[string]string
+	if bind {
+		imports = make(map[string]string, len(e.imports))
+		for k, v := range e.imports {
+			imports[k] = v
+		}
 	}
 	e.mu.Unlock()
 	defer func() {
@@ -766,9 +805,7 @@ func (e *Evaluator) compile(file, src string, stmt bool) (prog *interp.Program, 
 			prog, err = nil, interpreterError{r}
 		}
 	}()
-	if needInit {
-		// Imports are scoped to a file in the interpreter: bind the
-		// session's imports in this cell's file first.
+	if bind {
 		if err := e.bindImports(in, file, imports); err != nil {
 			return nil, err
 		}

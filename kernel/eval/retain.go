@@ -117,22 +117,55 @@ func releaseCell(in *interp.Interpreter, mark frameMark) {
 	if !scopes.IsValid() || scopes.Kind() != reflect.Map {
 		return
 	}
+	data, mu := globalData(in)
+	if mu == nil {
+		return
+	}
+	// Slots the cell added that may hold memory: only these need their
+	// names looked up (most cells add none, `1+1` for one).
+	var release []int
+	mu.RLock()
+	for i := mark.slots; i < data.Len(); i++ {
+		if v := data.Index(i); v.IsValid() {
+			if slot := v.Interface().(reflect.Value); slot.IsValid() && hasPointers(slot.Type()) {
+				release = append(release, i)
+			}
+		}
+	}
+	mu.RUnlock()
 	named := map[int]bool{}
+	// The index field of the symbols, looked up once: a session holds
+	// thousands of symbols and they are all visited after every cell.
+	indexField := -1
+	noteNamed := func(sym reflect.Value) {
+		if len(release) == 0 || !sym.IsValid() || sym.Kind() != reflect.Map {
+			return
+		}
+		it := sym.MapRange()
+		for it.Next() {
+			v := it.Value()
+			if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
+				continue
+			}
+			v = v.Elem()
+			if indexField < 0 {
+				sf, ok := v.Type().FieldByName("index")
+				if !ok || len(sf.Index) != 1 || sf.Type.Kind() != reflect.Int {
+					return
+				}
+				indexField = sf.Index[0]
+			}
+			if i := int(v.Field(indexField).Int()); i >= mark.slots {
+				named[i] = true
+			}
+		}
+	}
 	var walk func(sc reflect.Value, depth int)
 	walk = func(sc reflect.Value, depth int) {
 		if !sc.IsValid() || sc.IsNil() || depth > 10000 {
 			return
 		}
-		if sym := field(sc, "sym"); sym.IsValid() && sym.Kind() == reflect.Map {
-			it := sym.MapRange()
-			for it.Next() {
-				if idx := field(it.Value(), "index"); idx.IsValid() && idx.Kind() == reflect.Int {
-					if i := int(idx.Int()); i >= mark.slots {
-						named[i] = true
-					}
-				}
-			}
-		}
+		noteNamed(field(sc, "sym"))
 		if child := field(sc, "child"); child.IsValid() && child.Kind() == reflect.Slice {
 			for i := 0; i < child.Len(); i++ {
 				walk(child.Index(i), depth+1)
@@ -145,29 +178,18 @@ func releaseCell(in *interp.Interpreter, mark frameMark) {
 		walk(it.Value(), 0)
 	}
 	if u := field(reflect.ValueOf(in), "universe"); u.IsValid() {
-		if sym := field(u, "sym"); sym.IsValid() && sym.Kind() == reflect.Map {
-			it := sym.MapRange()
-			for it.Next() {
-				if idx := field(it.Value(), "index"); idx.IsValid() && idx.Kind() == reflect.Int && int(idx.Int()) >= mark.slots {
-					named[int(idx.Int())] = true
-				}
-			}
-		}
+		noteNamed(field(u, "sym"))
 	}
-	data, mu := globalData(in)
-	if mu == nil {
+	if len(release) == 0 {
 		return
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	for i := mark.slots; i < data.Len(); i++ {
-		if named[i] {
+	for _, i := range release {
+		if named[i] || i >= data.Len() {
 			continue
 		}
 		v := data.Index(i)
-		if !v.IsValid() {
-			continue
-		}
 		slot := v.Interface().(reflect.Value)
 		if !slot.IsValid() || !hasPointers(slot.Type()) {
 			continue

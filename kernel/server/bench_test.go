@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gopherlab/gopherlab/kernel/client"
+	"github.com/gopherlab/gopherlab/kernel/eval"
 	"github.com/gopherlab/gopherlab/kernel/wire"
 )
 
@@ -42,6 +43,57 @@ func BenchmarkProtocolRoundTrip(b *testing.B) {
 		start := time.Now()
 		if _, err := c.Execute(ctx, "result 2", client.ExecuteOptions{}); err != nil {
 			b.Fatal(err)
+		}
+		ds = append(ds, time.Since(start))
+	}
+	b.StopTimer()
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	b.ReportMetric(float64(ds[len(ds)/2])/1e6, "p50-ms")
+	b.ReportMetric(float64(ds[(len(ds)-1)*99/100])/1e6, "p99-ms")
+}
+
+// BenchmarkEvaluatorRoundTrip is BenchmarkProtocolRoundTrip with the real
+// yaegi evaluator (redirecting fd 1 and 2 as the kernel does) running
+// `1+1`: the kernel's whole share of a trivial cell, in one process, for
+// profiling with -cpuprofile.
+// Run with: go test -run '^$' -bench EvaluatorRoundTrip -benchtime 1000x ./kernel/server
+func BenchmarkEvaluatorRoundTrip(b *testing.B) {
+	ev, err := eval.New(eval.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ev.Close()
+	ci, err := wire.NewTCPConnectionInfo("127.0.0.1")
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv, err := New(ci, ev, Options{Logger: log.New(io.Discard, "", 0), History: nil})
+	if err != nil {
+		b.Fatal(err)
+	}
+	go srv.Serve(context.Background())
+	defer srv.Close()
+	ctx := context.Background()
+	c, err := client.Dial(ctx, ci, client.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.WaitReady(ctx); err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; i < 50; i++ {
+		if _, err := c.Execute(ctx, "1+1", client.ExecuteOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	ds := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		r, err := c.Execute(ctx, "1+1", client.ExecuteOptions{})
+		if err != nil || r.Status != "ok" {
+			b.Fatalf("execute: %v %+v", err, r)
 		}
 		ds = append(ds, time.Since(start))
 	}

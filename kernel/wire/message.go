@@ -101,7 +101,7 @@ func NewHeader(msgType, session string) Header {
 // becomes the parent_header and its identities the routing identities, so
 // the message goes back to the peer that sent parent.
 func NewMessage(msgType, session string, parent *Message, content any) (*Message, error) {
-	m := &Message{Header: NewHeader(msgType, session), Metadata: map[string]any{}}
+	m := &Message{Header: NewHeader(msgType, session)} // nil Metadata is sent as {}
 	if parent != nil {
 		m.SetParent(parent)
 		m.Identities = parent.Identities

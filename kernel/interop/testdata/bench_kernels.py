@@ -2,6 +2,11 @@
 
 For every kernelspec named on the command line (default: gopherlab and
 Debian's ipykernel, "python3") this measures, through jupyter_client:
+(kernel/interop's TestBenchKernels adds "floor": testdata/floor, a
+reference responder that is not a kernel; it answers execute_request with
+the five messages gopherlab sends and does no work, so its row is the
+floor of each client, the client's own cost plus the transport, and the
+difference of a kernel's row to it is that kernel's share)
 
   cold start   process start (KernelManager.start_kernel) until the
                kernel_info_reply arrives; median and min over --starts runs
@@ -340,6 +345,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--warmup", type=int, default=20)
     ap.add_argument("--starts", type=int, default=5, help="cold starts per kernel")
+    ap.add_argument("--floor", default="floor", help="kernelspec name of the reference responder, if benchmarked")
     ap.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = ap.parse_args()
     kernels = [Kernel(k, args.starts) for k in args.kernels.split(",")]
@@ -391,6 +397,13 @@ def main():
         print("%s: %.1f messages per round trip; Session.deserialize %.0f us per message (%.2f ms per round trip, median)" % (
             r["kernel"], r["messages_per_rt"], r["session_deserialize_us_per_msg"],
             r["messages_per_rt"] * r["session_deserialize_us_per_msg"] / 1e3))
+    best = {(r["kernel"], c): min(s["p50_ms"] for s in r["rounds"][c]) for r in rows for c in CLIENTS}
+    if any(r["kernel"] == args.floor for r in rows):
+        for r in rows:
+            if r["kernel"] != args.floor:
+                print("%s over %s (best p50 minus the floor's, the kernel's share): %s" % (
+                    r["kernel"], args.floor, ", ".join("%s %+.2f ms" % (c, best[(r["kernel"], c)] - best[(args.floor, c)])
+                                                        for c in CLIENTS)))
     return 0
 
 
