@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gopherlab/gopherlab/kernel/cell"
 	"github.com/gopherlab/gopherlab/kernel/client"
 	"github.com/gopherlab/gopherlab/kernel/eval"
 	"github.com/gopherlab/gopherlab/kernel/wire"
@@ -18,38 +19,7 @@ import (
 // execute_request sent until execute_reply and status idle arrived.
 // Run with: go test -run '^$' -bench ProtocolRoundTrip -benchtime 1000x ./kernel/server
 func BenchmarkProtocolRoundTrip(b *testing.B) {
-	ci, err := wire.NewTCPConnectionInfo("127.0.0.1")
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv, err := New(ci, &scriptEvaluator{}, Options{Logger: log.New(io.Discard, "", 0)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	go srv.Serve(context.Background())
-	defer srv.Close()
-	ctx := context.Background()
-	c, err := client.Dial(ctx, ci, client.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close()
-	if err := c.WaitReady(ctx); err != nil {
-		b.Fatal(err)
-	}
-	ds := make([]time.Duration, 0, b.N)
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		start := time.Now()
-		if _, err := c.Execute(ctx, "result 2", client.ExecuteOptions{}); err != nil {
-			b.Fatal(err)
-		}
-		ds = append(ds, time.Since(start))
-	}
-	b.StopTimer()
-	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
-	b.ReportMetric(float64(ds[len(ds)/2])/1e6, "p50-ms")
-	b.ReportMetric(float64(ds[(len(ds)-1)*99/100])/1e6, "p99-ms")
+	benchRoundTrip(b, &scriptEvaluator{}, "result 2", 0)
 }
 
 // BenchmarkEvaluatorRoundTrip is BenchmarkProtocolRoundTrip with the real
@@ -63,11 +33,17 @@ func BenchmarkEvaluatorRoundTrip(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer ev.Close()
+	benchRoundTrip(b, ev, "1+1", 50)
+}
+
+// benchRoundTrip serves ev in process, runs code warmup times untimed, then
+// b.N times, reporting the p50 and p99 of the round trips.
+func benchRoundTrip(b *testing.B, ev cell.Evaluator, code string, warmup int) {
 	ci, err := wire.NewTCPConnectionInfo("127.0.0.1")
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv, err := New(ci, ev, Options{Logger: log.New(io.Discard, "", 0), History: nil})
+	srv, err := New(ci, ev, Options{Logger: log.New(io.Discard, "", 0)})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -82,19 +58,20 @@ func BenchmarkEvaluatorRoundTrip(b *testing.B) {
 	if err := c.WaitReady(ctx); err != nil {
 		b.Fatal(err)
 	}
-	for i := 0; i < 50; i++ {
-		if _, err := c.Execute(ctx, "1+1", client.ExecuteOptions{}); err != nil {
-			b.Fatal(err)
+	execute := func() {
+		r, err := c.Execute(ctx, code, client.ExecuteOptions{})
+		if err != nil || r.Status != "ok" {
+			b.Fatalf("execute: %v %+v", err, r)
 		}
+	}
+	for i := 0; i < warmup; i++ {
+		execute()
 	}
 	ds := make([]time.Duration, 0, b.N)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		start := time.Now()
-		r, err := c.Execute(ctx, "1+1", client.ExecuteOptions{})
-		if err != nil || r.Status != "ok" {
-			b.Fatalf("execute: %v %+v", err, r)
-		}
+		execute()
 		ds = append(ds, time.Since(start))
 	}
 	b.StopTimer()
