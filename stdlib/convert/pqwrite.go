@@ -308,15 +308,7 @@ func (e *pageEncoder) appendListLevels(body []byte, offs, nulls []int32, maxDef 
 // words, as one length-prefixed bit-packed run (padded to a multiple of 8
 // values), as data page v1 stores them.
 func appendLevelWords(body []byte, words []uint64, n int, w uint) []byte {
-	groups := (n + 7) / 8
-	need := groups * int(w)
-	var hdr [binary.MaxVarintLen64]byte
-	hn := 0
-	if groups > 0 {
-		hn = binary.PutUvarint(hdr[:], uint64(groups)<<1|1)
-	}
-	body = binary.LittleEndian.AppendUint32(body, uint32(hn+need))
-	body = append(body, hdr[:hn]...)
+	body, need := appendRunHeader(body, n, w)
 	start := len(body)
 	for _, x := range words {
 		body = binary.LittleEndian.AppendUint64(body, x)
@@ -859,18 +851,25 @@ func mask(n uint) uint64 {
 	return 1<<n - 1
 }
 
-// appendLevels appends the levels in p as one length-prefixed bit-packed
-// run (padded to a multiple of 8 values), as data page v1 stores them.
-func appendLevels(body []byte, p *bitPacker, w uint) []byte {
-	groups := (p.count + 7) / 8
-	need := groups * int(w) // bytes of packed data
+// appendRunHeader appends the length prefix and the bit-packed run header
+// of n levels of width w (padded to a multiple of 8 values) and returns
+// how many bytes of packed data the caller must append after it.
+func appendRunHeader(body []byte, n int, w uint) ([]byte, int) {
+	groups := (n + 7) / 8
+	need := groups * int(w)
 	var hdr [binary.MaxVarintLen64]byte
 	hn := 0
 	if groups > 0 {
 		hn = binary.PutUvarint(hdr[:], uint64(groups)<<1|1)
 	}
 	body = binary.LittleEndian.AppendUint32(body, uint32(hn+need))
-	body = append(body, hdr[:hn]...)
+	return append(body, hdr[:hn]...), need
+}
+
+// appendLevels appends the levels in p as one length-prefixed bit-packed
+// run (padded to a multiple of 8 values), as data page v1 stores them.
+func appendLevels(body []byte, p *bitPacker, w uint) []byte {
+	body, need := appendRunHeader(body, p.count, w)
 	have := len(p.out)
 	body = append(body, p.out...)
 	var tail [8]byte

@@ -173,20 +173,16 @@ class SessionClient:
         msg = self.session.send(self.shell, msg_type, content)
         mid = msg["header"]["msg_id"]
         reply, idle = None, False
-        deadline = time.monotonic() + timeout
-        while reply is None or not idle:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError(msg_type)
-            for sock, _ in self.poller.poll(left * 1000):
-                _, m = self.session.recv(sock, mode=zmq.NOBLOCK)
-                if m is None or m["parent_header"].get("msg_id") != mid:
-                    continue
-                if sock is self.shell:
-                    reply = m
-                elif m["header"]["msg_type"] == "status" and m["content"]["execution_state"] == "idle":
-                    idle = True
-        return reply
+        for sock in self.readable(msg_type, timeout):
+            _, m = self.session.recv(sock, mode=zmq.NOBLOCK)
+            if m is None or m["parent_header"].get("msg_id") != mid:
+                continue
+            if sock is self.shell:
+                reply = m
+            elif m["header"]["msg_type"] == "status" and m["content"]["execution_state"] == "idle":
+                idle = True
+            if reply is not None and idle:
+                return reply
 
     def roundtrip_raw(self, msg_type, content, timeout=30):
         """Send a request built by Session; match replies on raw frames.
@@ -199,24 +195,30 @@ class SessionClient:
         self.shell.send_multipart(self.session.serialize(msg))
         mid = msg["header"]["msg_id"].encode()
         reply, idle = None, False
-        kept = []
+        self.kept = []
+        for sock in self.readable(msg_type, timeout):
+            frames = sock.recv_multipart()
+            self.kept.append(frames)
+            parent = frames[-3] if len(frames) >= 4 else b""
+            if mid not in parent:
+                continue
+            if sock is self.shell:
+                reply = frames[-1]
+            elif b'"execution_state"' in frames[-1] and b'"idle"' in frames[-1]:
+                idle = True
+            if reply is not None and idle:
+                return reply
+
+    def readable(self, msg_type, timeout):
+        """Yield each socket as a message arrives on it; raise TimeoutError
+        naming msg_type after timeout seconds."""
         deadline = time.monotonic() + timeout
-        while reply is None or not idle:
+        while True:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise TimeoutError(msg_type)
             for sock, _ in self.poller.poll(left * 1000):
-                frames = sock.recv_multipart()
-                kept.append(frames)
-                parent = frames[-3] if len(frames) >= 4 else b""
-                if mid not in parent:
-                    continue
-                if sock is self.shell:
-                    reply = frames[-1]
-                elif b'"execution_state"' in frames[-1] and b'"idle"' in frames[-1]:
-                    idle = True
-        self.kept = kept
-        return reply
+                yield sock
 
     def drain(self):
         """Drop what arrived meanwhile (iopub of other clients' requests),
